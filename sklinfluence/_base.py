@@ -1,0 +1,728 @@
+"""The influence meta-estimators: fitting, validation and the influence methods."""
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy import sparse
+from sklearn import get_config
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
+
+from . import _influence as inf
+from ._adapters import build_spec
+from ._explanation import Explanation
+from ._hessian import make_solver
+from .exceptions import ConvergenceWarning
+
+REMOVAL_METHODS = ("first_order", "newton", "exact")
+
+
+def _delegate_has(attr):
+    """Whether the fitted (or, before fit, the unfitted) estimator has ``attr``."""
+
+    def check(self):
+        inner = getattr(self, "estimator_", None)
+        if inner is None:
+            inner = self._get_estimator()
+        getattr(inner, attr)
+        return True
+
+    return check
+
+
+def _as_row_major(X):
+    """CSR for sparse designs (row blocks are sliced), float64 arrays otherwise."""
+    if sparse.issparse(X):
+        return X.tocsr().astype(np.float64)
+    return np.asarray(X, dtype=np.float64)
+
+
+class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
+    """Shared machinery of :class:`InfluenceClassifier` and :class:`InfluenceRegressor`.
+
+    Not meant to be used directly; see the subclasses for the documentation
+    of the parameters and methods.
+    """
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        solver="auto",
+        damping=0.0,
+        tol=1e-8,
+        max_iter=None,
+        optimum_tol=1e-3,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.solver = solver
+        self.damping = damping
+        self.tol = tol
+        self.max_iter = max_iter
+        self.optimum_tol = optimum_tol
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # parameters
+
+    def _check_params(self):
+        name = type(self).__name__
+
+        def fail(param, rule, value):
+            raise ValueError(
+                f"The {param!r} parameter of {name} must be {rule}. "
+                f"Got {value!r} instead."
+            )
+
+        if self.solver not in ("auto", "direct", "cg"):
+            fail("solver", "a str among {'auto', 'direct', 'cg'}", self.solver)
+        for param, low, closed in (
+            ("damping", 0.0, True),
+            ("tol", 0.0, False),
+            ("optimum_tol", 0.0, False),
+        ):
+            value = getattr(self, param)
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            ok = ok and np.isfinite(value) and (value >= low if closed else value > low)
+            if not ok:
+                bracket = "[" if closed else "("
+                fail(param, f"a float in the range {bracket}{low}, inf)", value)
+        if self.max_iter is not None and not (
+            isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1
+        ):
+            fail("max_iter", "an int in the range [1, inf) or None", self.max_iter)
+
+    def _get_estimator(self):
+        return self._default_estimator() if self.estimator is None else self.estimator
+
+    @property
+    def _is_pipeline(self):
+        return isinstance(self._get_estimator(), Pipeline)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self._get_estimator())
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.string = inner.input_tags.string
+        if tags.classifier_tags is not None and inner.classifier_tags is not None:
+            tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
+        return tags
+
+    def get_metadata_routing(self):
+        """Routing of ``sample_weight``: consumed here and passed to the estimator.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                estimator=self._get_estimator(),
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit a clone of the estimator and keep what influence needs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. When the estimator is a pipeline, anything its
+            first step accepts.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the estimator's ``fit``; part of the objective that
+            influences are computed for.
+
+        Returns
+        -------
+        self : object
+            The fitted wrapper.
+        """
+        self._check_params()
+        estimator = self._get_estimator()
+
+        # Validate what we compute with ourselves; a pipeline validates its own
+        # raw input, and we check the features it produces below.
+        if self._is_pipeline:
+            X, y = validate_data(self, X, y, skip_check_array=True)
+            y = column_or_1d(check_array(y, ensure_2d=False, dtype=None))
+            check_consistent_length(X, y)
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                dtype=[np.float64, np.float32],
+                y_numeric=self._y_numeric,
+            )
+        self._check_targets(y)
+        if sample_weight is not None:
+            sample_weight = check_array(
+                sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+            )
+            if sample_weight.shape != (len(y),):
+                raise ValueError(
+                    f"sample_weight has shape {sample_weight.shape}, but X has "
+                    f"{len(y)} samples; pass one weight per training sample."
+                )
+            if np.any(sample_weight < 0):
+                raise ValueError("sample_weight must be non-negative.")
+
+        self.estimator_ = clone(estimator)
+        fit_params = self._route_sample_weight(sample_weight)
+        self.estimator_.fit(X, y, **fit_params)
+
+        final, design = self._final_step(X, training=True)
+        self.X_fit_ = design
+        self.y_fit_ = y
+        self.sample_weight_ = (
+            np.ones(len(y)) if sample_weight is None else sample_weight.astype(float)
+        )
+        spec = build_spec(final, design, y, sample_weight)
+        self.objective_ = spec.objective
+        self.target_encoding_ = spec.encode
+        self.__dict__.pop("_cached_solver", None)
+        self._set_classes(final)
+
+        # Influence functions assume an optimum; say so when this is not one.
+        self.optimality_ = self.objective_.relative_gradient_norm()
+        if not self.optimality_ <= self.optimum_tol:
+            warnings.warn(
+                f"The fitted {type(final).__name__} is not at an optimum of the "
+                "objective sklinfluence assumes: the relative gradient norm is "
+                f"{self.optimality_:.3g} (optimum_tol={self.optimum_tol:g}). "
+                "Influence values assume an optimum; refit with a tighter tol "
+                "or larger max_iter.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _route_sample_weight(self, sample_weight):
+        """Keyword arguments that pass ``sample_weight`` to the inner ``fit``."""
+        if get_config()["enable_metadata_routing"]:
+            routed = process_routing(self, "fit", sample_weight=sample_weight)
+            params = dict(routed.estimator.fit)
+            if sample_weight is not None and "sample_weight" not in str(params):
+                raise ValueError(
+                    "sample_weight was passed to fit but is not routed to the "
+                    "wrapped estimator, so the influences would be computed for "
+                    "an objective the model was not trained on. Call "
+                    "set_fit_request(sample_weight=True) on the estimator too."
+                )
+            return params
+        if sample_weight is None:
+            return {}
+        estimator = self.estimator_
+        if isinstance(estimator, Pipeline):
+            last_name, last = estimator.steps[-1]
+            if not has_fit_parameter(last, "sample_weight"):
+                raise ValueError(f"{type(last).__name__} does not accept sample_weight.")
+            return {f"{last_name}__sample_weight": sample_weight}
+        if not has_fit_parameter(estimator, "sample_weight"):
+            raise ValueError(f"{type(estimator).__name__} does not accept sample_weight.")
+        return {"sample_weight": sample_weight}
+
+    def _final_step(self, X, training=False):
+        """The fitted final estimator and the design it sees for ``X``."""
+        final = self.estimator_
+        design = X
+        if isinstance(final, Pipeline):
+            design = final[:-1].transform(X)
+            design = check_array(
+                design, accept_sparse=["csr", "csc"], dtype=np.float64
+            )
+            final = final[-1]
+        if isinstance(final, FrozenEstimator):
+            final = final.estimator
+        return final, _as_row_major(design)
+
+    # ------------------------------------------------------------------
+    # delegation
+
+    def _validate_test(self, X):
+        check_is_fitted(self)
+        if self._is_pipeline:
+            return validate_data(self, X, reset=False, skip_check_array=True)
+        return validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+        )
+
+    def predict(self, X):
+        """Predict with the fitted estimator.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.estimator_.predict(self._validate_test(X))
+
+    @available_if(_delegate_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the fitted estimator.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self.estimator_.decision_function(self._validate_test(X))
+
+    # ------------------------------------------------------------------
+    # shared steps of the influence methods
+
+    def _solver(self):
+        """The Hessian solver, built on first use and kept."""
+        check_is_fitted(self)
+        solver = self.__dict__.get("_cached_solver")
+        if solver is None:
+            solver = make_solver(
+                self.objective_,
+                solver=self.solver,
+                damping=self.damping,
+                tol=self.tol,
+                max_iter=self.max_iter,
+            )
+            self.__dict__["_cached_solver"] = solver
+        return solver
+
+    def _test_problem(self, X, y):
+        """Design and encoded targets of test points; ``y=None`` uses predictions."""
+        X = self._validate_test(X)
+        _, design = self._final_step(X)
+        if y is None:
+            y = self.estimator_.predict(X)
+        y = column_or_1d(np.asarray(y))
+        check_consistent_length(design, y)
+        return design, self.target_encoding_(y)
+
+    def _train_indices(self, train_indices):
+        n = self.X_fit_.shape[0]
+        if train_indices is None:
+            return np.arange(n)
+        idx = np.asarray(train_indices)
+        if idx.dtype == bool:
+            if idx.shape != (n,):
+                raise ValueError(
+                    f"A boolean train_indices must have one entry per training "
+                    f"sample ({n}); got shape {idx.shape}."
+                )
+            return np.flatnonzero(idx)
+        idx = np.atleast_1d(idx)
+        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(
+                "train_indices must be a 1-d array of integer row positions "
+                "into the training data, or a boolean mask."
+            )
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise ValueError(
+                f"train_indices must lie in [0, {n}) for {n} training samples."
+            )
+        return idx % n
+
+    def _total_weight(self):
+        return float(self.objective_.data_weights().sum())
+
+    def _train_rows(self, idx):
+        obj = self.objective_
+        X = inf.take_rows(obj.X, idx)
+        return X, inf.gradient_coefs(obj, X, obj.y[idx])
+
+    def _test_factors(self, design, y):
+        """Test gradient coefficients and influence factors ``H^-1 g_test``."""
+        obj = self.objective_
+        R_test = inf.gradient_coefs(obj, design, y)
+        return R_test, inf.solve_outer(obj, self._solver(), R_test, design)
+
+    # ------------------------------------------------------------------
+    # influence
+
+    def influence_upweight(self, X, y=None, *, train_indices=None):
+        """Effect of upweighting each training point on each test loss.
+
+        ``I_up,loss(z_i, z_test) = -g_test^T H_bar^-1 g_i``, with ``g`` the
+        gradient of the per-sample loss in the parameters and ``H_bar`` the
+        Hessian of the objective normalized so the training weights sum to
+        one (Koh & Liang, 2017). A positive value means that upweighting
+        ``z_i`` raises the test loss (``z_i`` is harmful), a negative value
+        that it lowers it (helpful). The predicted change of the test loss
+        when ``z_i`` is removed is ``-(c_i / sum(c)) * I_up,loss`` to first
+        order, with ``c_i`` its weight in the objective; see
+        :meth:`removal_effect`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_test, n_features)
+            Test points.
+        y : array-like of shape (n_test,), default=None
+            Their targets; ``None`` explains the model's own predictions.
+        train_indices : array-like of int or bool, default=None
+            Training rows to return; ``None`` means all.
+
+        Returns
+        -------
+        influence : ndarray of shape (n_train, n_test)
+        """
+        design, y = self._test_problem(X, y)
+        _, F = self._test_factors(design, y)
+        idx = self._train_indices(train_indices)
+        out = np.empty((len(idx), design.shape[0]))
+        total = self._total_weight()
+        for rows in inf.blocks(len(idx), 8 * F[0].size * 3):
+            Xb, Rb = self._train_rows(idx[rows])
+            out[rows] = -total * inf.pair_products(self.objective_, Xb, Rb, F)
+        return out
+
+    def influence_perturb(self, X, y=None, *, train_indices=None):
+        """Effect of perturbing each training input on each test loss.
+
+        ``I_pert,loss(z_i, z_test) = -g_test^T H_bar^-1 grad_x grad_theta l(z_i)``,
+        one value per input feature of ``z_i``, in the features the final
+        estimator sees (after any pipeline steps, which are held fixed).
+        Moving training input ``x_i`` by a small ``delta`` changes the test
+        loss by about ``(c_i / sum(c)) * I_pert,loss . delta``, the same
+        weight factor as for removal.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_test, n_features)
+            Test points.
+        y : array-like of shape (n_test,), default=None
+            Their targets; ``None`` explains the model's own predictions.
+        train_indices : array-like of int or bool, default=None
+            Training rows to return; ``None`` means all. The full result has
+            ``n_train * n_test * n_features`` entries, so ask for the rows
+            you need.
+
+        Returns
+        -------
+        influence : ndarray of shape (n_train, n_test, n_features)
+        """
+        design, y = self._test_problem(X, y)
+        _, F = self._test_factors(design, y)
+        obj = self.objective_
+        idx = self._train_indices(train_indices)
+        m, K, _ = F.shape
+        d = obj.X.shape[1]
+        W = obj.theta[:, :d]
+        total = self._total_weight()
+        out = np.empty((len(idx), m, d))
+        for rows in inf.blocks(len(idx), 8 * m * (d + K) * 3):
+            sel = idx[rows]
+            Xb, Rb = self._train_rows(sel)
+            D = obj.loss.hess_blocks(obj.y[sel], obj.decision(Xb))
+            # d/dx_i of r_i (x) x_i = (D_i W[:, a]) (x) x_i + r_i (x) e_a.
+            Z = obj.design_times(Xb, F.reshape(m * K, -1)).reshape(-1, m, K)
+            through_score = np.einsum("bkl,bml,kd->bmd", D, Z, W)
+            through_input = np.einsum("bk,mkd->bmd", Rb, F[:, :, :d])
+            out[rows] = -total * (through_score + through_input)
+        return out
+
+    def influence_params(self, *, train_indices=None):
+        """Effect of upweighting each training point on the parameters.
+
+        ``I_up,params(z_i) = -H_bar^-1 g_i``: the derivative of the fitted
+        parameters in the weight of ``z_i`` in the normalized objective.
+
+        Parameters
+        ----------
+        train_indices : array-like of int or bool, default=None
+            Training rows to return; ``None`` means all.
+
+        Returns
+        -------
+        influence : ndarray of shape (n_train, n_params)
+            Each row is the parameter array ``theta`` of shape ``(n_outputs,
+            n_features + fit_intercept)`` flattened in C order: the
+            coefficients of each output followed by its intercept.
+        """
+        obj = self.objective_
+        idx = self._train_indices(train_indices)
+        Xb, Rb = self._train_rows(idx)
+        rhs = inf.outer_rows(obj, Rb, Xb)
+        return -self._total_weight() * self._solver().solve(rhs)
+
+    def self_influence(self, *, train_indices=None):
+        """Influence of each training point on its own loss.
+
+        ``I_up,loss(z_i, z_i) = -g_i^T H_bar^-1 g_i``; it is never positive
+        (upweighting a point lowers its own loss). A large magnitude marks a
+        point the model bends towards: an outlier, a rare case or a
+        mislabelled example, worth reviewing first.
+
+        Parameters
+        ----------
+        train_indices : array-like of int or bool, default=None
+            Training rows to return; ``None`` means all.
+
+        Returns
+        -------
+        influence : ndarray of shape (n_train,)
+        """
+        idx = self._train_indices(train_indices)
+        out = np.empty(len(idx))
+        K = self.objective_.n_outputs
+        for rows in inf.blocks(len(idx), 8 * K * K * self.objective_.n_columns):
+            Xb, Rb = self._train_rows(idx[rows])
+            M = inf.leverage(self.objective_, self._solver(), Xb)
+            out[rows] = -self._total_weight() * np.einsum("bk,bkl,bl->b", Rb, M, Rb)
+        return out
+
+    def removal_params(self, *, method="newton", train_indices=None):
+        """Change of the fitted parameters when each training point is removed.
+
+        Parameters
+        ----------
+        method : {"first_order", "newton", "exact"}, default="newton"
+            ``"first_order"``: one linear solve with the full-data Hessian.
+            ``"newton"``: one Newton step on the objective without the point,
+            its Hessian through a rank-``n_outputs`` update, so points of high
+            leverage are not underestimated; exact for squared loss.
+            ``"exact"``: Newton's method run to convergence on the objective
+            without the point, warm-started at the fitted parameters (costs
+            a few Hessian factorizations per point; ask for few points).
+        train_indices : array-like of int or bool, default=None
+            Training rows to remove, one at a time; ``None`` means all.
+
+        Returns
+        -------
+        delta : ndarray of shape (n_selected, n_params)
+            Parameter change per removed point, laid out as in
+            :meth:`influence_params`.
+        """
+        method = self._check_method(method)
+        obj = self.objective_
+        idx = self._train_indices(train_indices)
+        if method == "exact":
+            thetas = self._exact_refits(idx)
+            return (thetas - obj.theta).reshape(len(idx), -1)
+        out = np.empty((len(idx), obj.n_params))
+        for rows in inf.blocks(len(idx), 8 * obj.n_params * 4):
+            sel = idx[rows]
+            Xb, Rb = self._train_rows(sel)
+            if method == "first_order":
+                a, b = obj.removal_coefficients(sel)
+                rhs = inf.outer_rows(obj, a[:, None] * Rb, Xb)
+                rhs = rhs + b[:, None] * obj.penalty_gradient().ravel()
+                out[rows] = self._solver().solve(rhs)
+            else:
+                q, b, phi = inf.newton_coefs(obj, self._solver(), sel)
+                rhs = inf.outer_rows(obj, q, Xb)
+                out[rows] = self._solver().solve(rhs) + b[:, None] * phi.ravel()
+        return out
+
+    def removal_effect(self, X, y=None, *, method="newton", train_indices=None):
+        """Predicted change of each test loss when each training point is removed.
+
+        Removal means what refitting ``clone(estimator)`` without the point
+        does (its weight leaves the objective; averaged objectives
+        renormalize). A positive value means the test loss would rise
+        without the point, so the point helps that test point.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_test, n_features)
+            Test points.
+        y : array-like of shape (n_test,), default=None
+            Their targets; ``None`` uses the model's predictions.
+        method : {"first_order", "newton", "exact"}, default="newton"
+            ``"first_order"`` is ``-(c_i / sum(c)) * influence_upweight``
+            (plus, for averaged objectives, the renormalization term): a
+            linearization, which underestimates the most influential points
+            on small or nearly separable data. ``"newton"`` takes one Newton
+            step on the objective without the point and evaluates the test
+            loss at the new parameters, not its linearization.
+            ``"exact"`` runs Newton's method to convergence for each selected
+            point: use it to verify the top of a ranking.
+        train_indices : array-like of int or bool, default=None
+            Training rows to remove, one at a time; ``None`` means all.
+
+        Returns
+        -------
+        effect : ndarray of shape (n_selected, n_test)
+        """
+        method = self._check_method(method)
+        design, y = self._test_problem(X, y)
+        obj = self.objective_
+        idx = self._train_indices(train_indices)
+        m = design.shape[0]
+        eta_test = obj.decision(design)
+        base_loss = obj.loss.loss(y, eta_test)
+
+        if method == "exact":
+            thetas = self._exact_refits(idx)
+            out = np.empty((len(idx), m))
+            for row, theta in enumerate(thetas):
+                out[row] = obj.loss.loss(y, obj.decision(design, theta.ravel()))
+            return out - base_loss
+
+        if method == "first_order":
+            R_test, F = self._test_factors(design, y)
+            penalty_term = np.einsum("mkc,kc->m", F, obj.penalty_gradient())
+            out = np.empty((len(idx), m))
+            for rows in inf.blocks(len(idx), 8 * F[0].size * 3):
+                sel = idx[rows]
+                Xb, Rb = self._train_rows(sel)
+                a, b = obj.removal_coefficients(sel)
+                out[rows] = a[:, None] * inf.pair_products(obj, Xb, Rb, F)
+                out[rows] += b[:, None] * penalty_term
+            return out
+
+        # Newton step: the change of every test score, then the loss there.
+        solver = self._solver()
+        E = inf.unit_factors(obj, solver, design)
+        K = obj.n_outputs
+        out = np.empty((len(idx), m))
+        for rows in inf.blocks(len(idx), 8 * E[0].size * 3):
+            sel = idx[rows]
+            Xb = inf.take_rows(obj.X, sel)
+            q, b, phi = inf.newton_coefs(obj, solver, sel)
+            Z = obj.design_times(Xb, E.reshape(-1, E.shape[-1]))
+            Z = Z.reshape(len(sel), m, K, K)
+            delta_eta = np.einsum("bmkl,bl->bmk", Z, q)
+            if np.any(b):
+                delta_eta += b[:, None, None] * obj.design_times(design, phi)[None]
+            new_eta = (eta_test[None] + delta_eta).reshape(-1, K)
+            new_loss = obj.loss.loss(np.tile(y, len(sel)), new_eta).reshape(-1, m)
+            out[rows] = new_loss - base_loss
+        return out
+
+    def _check_method(self, method):
+        if method not in REMOVAL_METHODS:
+            raise ValueError(
+                f"method must be one of {REMOVAL_METHODS}; got {method!r}."
+            )
+        return method
+
+    def _exact_refits(self, idx):
+        """Parameters refitted by Newton's method without each point in turn."""
+        from joblib import Parallel, delayed
+
+        obj = self.objective_
+
+        def refit(i):
+            return inf.newton_refit(obj.without(i), obj.theta)
+
+        results = Parallel(n_jobs=self.n_jobs)(delayed(refit)(i) for i in idx)
+        inf.warn_refit(sum(not ok for _, ok in results), len(idx))
+        return np.array([theta for theta, _ in results])
+
+    # ------------------------------------------------------------------
+    # explanations
+
+    def explain(self, X, y=None, *, n_top=5):
+        """The most helpful and most harmful training points for each test point.
+
+        Scores are :meth:`influence_upweight` values: the most negative are
+        the most helpful (upweighting them lowers the test loss), the most
+        positive the most harmful. They are found block by block, so the
+        full ``(n_train, n_test)`` matrix is never held.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_test, n_features)
+            Test points.
+        y : array-like of shape (n_test,), default=None
+            Their targets; ``None`` explains the model's predictions.
+        n_top : int, default=5
+            How many helpful and how many harmful points to keep.
+
+        Returns
+        -------
+        explanation : Explanation
+            Indices, scores and labels of the top points; see
+            :class:`~sklinfluence.Explanation` for ``to_frame`` and ``plot``.
+        """
+        if not (isinstance(n_top, numbers.Integral) and n_top >= 1):
+            raise ValueError(f"n_top must be a positive integer; got {n_top!r}.")
+        X_checked = self._validate_test(X)
+        predicted = self.estimator_.predict(X_checked)
+        design, y_enc = self._test_problem(X, y)
+        _, F = self._test_factors(design, y_enc)
+        n_train = self.X_fit_.shape[0]
+        k = min(n_top, n_train)
+        m = design.shape[0]
+        total = self._total_weight()
+
+        # Running top-k per test point, merged block by block.
+        best_idx = np.empty((m, 0), dtype=int)
+        best_val = np.empty((m, 0))
+        worst_idx = np.empty((m, 0), dtype=int)
+        worst_val = np.empty((m, 0))
+        for rows in inf.blocks(n_train, 8 * F[0].size * 3):
+            sel = np.arange(n_train)[rows]
+            Xb, Rb = self._train_rows(sel)
+            scores = -total * inf.pair_products(self.objective_, Xb, Rb, F).T
+            cand_idx = np.broadcast_to(sel, scores.shape)
+            best_idx, best_val = _merge_top(best_idx, best_val, cand_idx, scores, k)
+            worst_idx, worst_val = _merge_top(
+                worst_idx, worst_val, cand_idx, -scores, k
+            )
+        return Explanation(
+            helpful_indices=best_idx,
+            helpful_scores=best_val,
+            harmful_indices=worst_idx,
+            harmful_scores=-worst_val,
+            y_train=self.y_fit_,
+            y_test=None if y is None else column_or_1d(np.asarray(y)),
+            y_pred=predicted,
+            X_train=self.X_fit_,
+            X_test=design,
+            train_index=getattr(self, "train_index_", None),
+            test_index=getattr(X, "index", None),
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
+
+
+def _merge_top(idx, val, new_idx, new_val, k):
+    """Keep the ``k`` smallest values per row of two candidate sets."""
+    all_idx = np.hstack([idx, new_idx])
+    all_val = np.hstack([val, new_val])
+    if all_val.shape[1] > k:
+        part = np.argpartition(all_val, k - 1, axis=1)[:, :k]
+        all_idx = np.take_along_axis(all_idx, part, axis=1)
+        all_val = np.take_along_axis(all_val, part, axis=1)
+    order = np.argsort(all_val, axis=1, kind="stable")
+    return np.take_along_axis(all_idx, order, axis=1), np.take_along_axis(
+        all_val, order, axis=1
+    )

@@ -1,0 +1,186 @@
+"""The public meta-estimators: :class:`InfluenceClassifier` and :class:`InfluenceRegressor`."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._base import BaseInfluence, _delegate_has
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The convex linear model to explain, or a :class:`~sklearn.pipeline.
+        Pipeline` whose final step is one (influence is then taken on the
+        final step, with the earlier, fitted steps held fixed). It is cloned
+        and fitted in :meth:`fit`. A model trained elsewhere can be wrapped in
+        :class:`~sklearn.frozen.FrozenEstimator`; ``fit`` must then be given
+        the same data and weights it was trained on (the stationarity check
+        tells if not). ``None`` means ``{default}``.
+    solver : {{"auto", "direct", "cg"}}, default="auto"
+        How to solve with the Hessian: ``"direct"`` eigendecomposes the dense
+        Hessian (exact, gives the condition number, for up to a few thousand
+        parameters); ``"cg"`` runs preconditioned conjugate gradients on
+        Hessian-vector products (for many parameters or sparse data);
+        ``"auto"`` picks ``"direct"`` up to 2000 parameters.
+    damping : float, default=0.0
+        Added to the diagonal of the Hessian of the objective as the estimator
+        writes it, i.e. in the units of its penalty: ``damping=1`` adds
+        ``1/2 ||theta||^2`` to the objective. Its share stays fixed as the
+        data grows. Zero by default: influence is taken for the model as
+        fitted.
+    tol : float, default=1e-8
+        Relative residual for ``solver="cg"``.
+    max_iter : int, default=None
+        Iteration cap per right-hand side for ``solver="cg"``; ``None`` means
+        ``10 * n_params``.
+    optimum_tol : float, default=1e-3
+        ``fit`` warns (``ConvergenceWarning``) when the relative gradient
+        norm of the objective at the fitted parameters exceeds this.
+    n_jobs : int, default=None
+        Parallel jobs for exact refits, through joblib (so any joblib
+        backend, e.g. Dask's, serves).
+    verbose : int, default=0
+        Verbosity; nothing is printed at 0.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    n_features_in_ : int
+        Number of input features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Input feature names, when ``X`` has them.
+    X_fit_ : ndarray or sparse matrix of shape (n_samples, n_model_features)
+        Training features as the final estimator sees them (after the
+        pipeline's transforms). Kept because every influence needs them.
+    y_fit_ : ndarray of shape (n_samples,)
+        Training targets.
+    sample_weight_ : ndarray of shape (n_samples,)
+        Training sample weights (ones if none were given).
+    objective_ : LinearObjective
+        The training objective the influences are computed for.
+    optimality_ : float
+        Relative gradient norm of that objective at the fitted parameters.
+    target_encoding_ : callable
+        Maps targets to the encoding of the loss.
+"""
+
+
+class InfluenceClassifier(ClassifierMixin, BaseInfluence):
+    __doc__ = (
+        """Explain a convex linear classifier's predictions through its training data.
+
+    A meta-estimator: it fits a clone of ``estimator`` and predicts with it,
+    and adds influence functions (Koh & Liang, 2017) computed in closed form
+    from the fitted model, with no retraining: the effect of upweighting
+    (:meth:`influence_upweight`), perturbing (:meth:`influence_perturb`) or
+    removing (:meth:`removal_effect`) each training point on each test loss.
+"""
+        + _PARAMETERS.format(default="LogisticRegression()")
+        + """    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    See Also
+    --------
+    InfluenceRegressor : The same for regressors.
+
+    References
+    ----------
+    Koh, P. W. and Liang, P. "Understanding Black-box Predictions via
+    Influence Functions." ICML 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import scale
+    >>> from sklinfluence import InfluenceClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = scale(X)
+    >>> model = InfluenceClassifier(LogisticRegression()).fit(X[:400], y[:400])
+    >>> model.influence_upweight(X[400:403], y[400:403]).shape
+    (400, 3)
+    >>> explanation = model.explain(X[400:403], y[400:403], n_top=3)
+    >>> explanation.helpful_indices.shape
+    (3, 3)
+    """
+    )
+
+    _y_numeric = False
+
+    def _default_estimator(self):
+        return LogisticRegression()
+
+    def _check_targets(self, y):
+        check_classification_targets(y)
+
+    def _set_classes(self, final):
+        self.classes_ = np.asarray(final.classes_)
+
+    @available_if(_delegate_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the fitted estimator.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self.estimator_.predict_proba(self._validate_test(X))
+
+    @available_if(_delegate_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the fitted estimator.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self.estimator_.predict_log_proba(self._validate_test(X))
+
+
+class InfluenceRegressor(RegressorMixin, BaseInfluence):
+    __doc__ = (
+        """Explain a convex linear regressor's predictions through its training data.
+
+    The regression twin of :class:`InfluenceClassifier`, with the same
+    influence methods.
+"""
+        + _PARAMETERS.format(default="Ridge()")
+        + """
+    See Also
+    --------
+    InfluenceClassifier : The same for classifiers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklinfluence import InfluenceRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = InfluenceRegressor(Ridge(alpha=1.0)).fit(X[:300], y[:300])
+    >>> model.removal_effect(X[300:302], y[300:302]).shape
+    (300, 2)
+    """
+    )
+
+    _y_numeric = True
+
+    def _default_estimator(self):
+        return Ridge()
+
+    def _check_targets(self, y):
+        pass
+
+    def _set_classes(self, final):
+        pass

@@ -1,0 +1,190 @@
+"""The result of ``explain``: the top helpful and harmful training points."""
+
+import numpy as np
+from scipy import sparse
+
+
+def _import_pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "Plotting needs matplotlib: pip install 'sklinfluence[plot]'."
+        ) from exc
+    return plt
+
+
+class Explanation:
+    """Most helpful and most harmful training points for each test point.
+
+    Returned by ``explain``; not usually built by hand. Scores are
+    ``influence_upweight`` values: negative for helpful points (upweighting
+    them lowers the test loss), positive for harmful ones.
+
+    Parameters
+    ----------
+    helpful_indices, harmful_indices : ndarray of shape (n_test, n_top)
+        Row positions into the training data, most influential first.
+    helpful_scores, harmful_scores : ndarray of shape (n_test, n_top)
+        Their influence values.
+    y_train : ndarray of shape (n_train,)
+        Training targets.
+    y_test : ndarray of shape (n_test,) or None
+        Test targets, when given.
+    y_pred : ndarray of shape (n_test,)
+        The model's predictions for the test points.
+    X_train, X_test : ndarray or sparse matrix
+        The features the final estimator sees, for plotting.
+    train_index, test_index : array-like, default=None
+        Labels of the rows (e.g. a DataFrame's index); positions otherwise.
+    feature_names : array-like of str, default=None
+        Names of the input features.
+
+    Attributes
+    ----------
+    n_test : int
+        Number of explained test points.
+    """
+
+    def __init__(
+        self,
+        helpful_indices,
+        helpful_scores,
+        harmful_indices,
+        harmful_scores,
+        y_train,
+        y_test,
+        y_pred,
+        X_train=None,
+        X_test=None,
+        train_index=None,
+        test_index=None,
+        feature_names=None,
+    ):
+        self.helpful_indices = helpful_indices
+        self.helpful_scores = helpful_scores
+        self.harmful_indices = harmful_indices
+        self.harmful_scores = harmful_scores
+        self.y_train = y_train
+        self.y_test = y_test
+        self.y_pred = y_pred
+        self.X_train = X_train
+        self.X_test = X_test
+        self.train_index = train_index
+        self.test_index = test_index
+        self.feature_names = feature_names
+
+    @property
+    def n_test(self):
+        return self.helpful_indices.shape[0]
+
+    def __repr__(self):
+        return (
+            f"Explanation(n_test={self.n_test}, "
+            f"n_top={self.helpful_indices.shape[1]})"
+        )
+
+    def _label(self, index, position):
+        return position if index is None else np.asarray(index)[position]
+
+    def to_frame(self):
+        """The explanation as a tidy DataFrame, one row per (test, training) pair.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            Columns ``test``, ``y_test``, ``y_pred``, ``role`` ("helpful" or
+            "harmful"), ``rank`` (1 is the most influential), ``train`` (the
+            training row's label), ``train_position``, ``y_train`` and
+            ``influence``.
+        """
+        import pandas as pd
+
+        records = []
+        for j in range(self.n_test):
+            for role, idx, scores in (
+                ("helpful", self.helpful_indices, self.helpful_scores),
+                ("harmful", self.harmful_indices, self.harmful_scores),
+            ):
+                for rank, (i, score) in enumerate(zip(idx[j], scores[j]), start=1):
+                    records.append(
+                        {
+                            "test": self._label(self.test_index, j),
+                            "y_test": None if self.y_test is None else self.y_test[j],
+                            "y_pred": self.y_pred[j],
+                            "role": role,
+                            "rank": rank,
+                            "train": self._label(self.train_index, i),
+                            "train_position": int(i),
+                            "y_train": self.y_train[i],
+                            "influence": float(score),
+                        }
+                    )
+        return pd.DataFrame.from_records(records)
+
+    def plot(self, test_points=None, *, image_shape=None, cmap="gray_r"):
+        """Show each test image beside its most helpful and harmful training images.
+
+        Parameters
+        ----------
+        test_points : array-like of int, default=None
+            Positions of the test points to show; ``None`` shows up to five.
+        image_shape : tuple of int, default=None
+            Shape to reshape each feature vector to; by default a square, if
+            the number of features is a perfect square.
+        cmap : str, default="gray_r"
+            Colormap of the images.
+
+        Returns
+        -------
+        figure : matplotlib.figure.Figure
+        """
+        plt = _import_pyplot()
+        if test_points is None:
+            test_points = range(min(self.n_test, 5))
+        test_points = list(test_points)
+        n_features = self.X_train.shape[1]
+        if image_shape is None:
+            side = int(round(np.sqrt(n_features)))
+            if side * side != n_features:
+                raise ValueError(
+                    f"{n_features} features do not form a square image; pass "
+                    "image_shape=(height, width)."
+                )
+            image_shape = (side, side)
+
+        def image(X, i):
+            row = X[i].toarray().ravel() if sparse.issparse(X) else X[i]
+            return np.asarray(row)[:n_features].reshape(image_shape)
+
+        n_top = self.helpful_indices.shape[1]
+        n_cols = 1 + 2 * n_top
+        fig, axes = plt.subplots(
+            len(test_points),
+            n_cols,
+            figsize=(1.3 * n_cols, 1.6 * len(test_points)),
+            squeeze=False,
+        )
+        for row, j in enumerate(test_points):
+            ax = axes[row, 0]
+            ax.imshow(image(self.X_test, j), cmap=cmap)
+            truth = "" if self.y_test is None else f"true {self.y_test[j]}\n"
+            ax.set_title(f"{truth}pred {self.y_pred[j]}", fontsize=8)
+            panels = [
+                ("helpful", i, s, "tab:green")
+                for i, s in zip(self.helpful_indices[j], self.helpful_scores[j])
+            ] + [
+                ("harmful", i, s, "tab:red")
+                for i, s in zip(self.harmful_indices[j], self.harmful_scores[j])
+            ]
+            for col, (role, i, score, color) in enumerate(panels, start=1):
+                ax = axes[row, col]
+                ax.imshow(image(self.X_train, i), cmap=cmap)
+                ax.set_title(
+                    f"{role}\ny={self.y_train[i]} {score:+.2g}", fontsize=7, color=color
+                )
+        for ax in axes.ravel():
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.tight_layout()
+        return fig

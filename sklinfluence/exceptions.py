@@ -1,0 +1,30 @@
+"""Warnings and errors raised by sklinfluence.
+
+Non-convergence (of an iterative solver, or of the wrapped model to its
+optimum) is reported with scikit-learn's
+:class:`~sklearn.exceptions.ConvergenceWarning`; the classes below cover what
+has no category there.
+"""
+
+from sklearn.exceptions import ConvergenceWarning
+
+__all__ = [
+    "ConvergenceWarning",
+    "IllConditionedHessianWarning",
+    "UnsupportedEstimatorError",
+]
+
+
+class IllConditionedHessianWarning(UserWarning):
+    """The Hessian is singular or so ill-conditioned that influences are unstable.
+
+    The message gives the condition number. Adding a penalty to the model or
+    setting ``damping`` makes the problem well posed.
+    """
+
+
+class UnsupportedEstimatorError(TypeError, ValueError):
+    """The wrapped estimator, or one of its settings, has no influence adapter.
+
+    The message names the estimators and settings that are supported.
+    """
