@@ -223,3 +223,6 @@ def logistic_regression(estimator, X, y, sample_weight):
         sum_to_zero=len(classes) > 2,
     )
     return ModelSpec(objective, encode)
+
+
+# Adapters of further estimator families register themselves on import.
