@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
-from ._hessian import make_solver
+from ._hessian import DIRECT_MAX_PARAMS, make_solver
 from .exceptions import ConvergenceWarning
 
 REMOVAL_METHODS = ("first_order", "newton", "exact")
@@ -50,7 +50,8 @@ def _delegate_has(attr):
 def _as_row_major(X):
     """CSR for sparse designs (row blocks are sliced), float64 arrays otherwise."""
     if sparse.issparse(X):
-        return X.tocsr().astype(np.float64)
+        # No copy when X is already CSR float64: X_fit_ is then the caller's X.
+        return X.tocsr().astype(np.float64, copy=False)
     return np.asarray(X, dtype=np.float64)
 
 
@@ -324,6 +325,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 max_iter=self.max_iter,
             )
             self.__dict__["_cached_solver"] = solver
+        solver.n_jobs, solver.verbose = self.n_jobs, self.verbose
         return solver
 
     def _test_problem(self, X, y):
@@ -369,10 +371,26 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         return X, inf.gradient_coefs(obj, X, obj.y[idx])
 
     def _test_factors(self, design, y):
-        """Test gradient coefficients and influence factors ``H^-1 g_test``."""
+        """Test gradient coefficients and influence factors ``H^-1 g_test``.
+
+        The factors have shape ``(n_test, n_outputs, n_columns)``.
+        """
+        R_test, F = self._factor_columns(design, y)
+        return R_test, np.ascontiguousarray(np.moveaxis(F, -1, 0))
+
+    def _factor_columns(self, design, y):
+        """As :meth:`_test_factors`, laid out ``(n_outputs, n_columns, n_test)``."""
         obj = self.objective_
         R_test = inf.gradient_coefs(obj, design, y)
-        return R_test, inf.solve_outer(obj, self._solver(), R_test, design)
+        F = inf.influence_factors(
+            obj, self._solver(), design, R_test, n_jobs=self.n_jobs, verbose=self.verbose
+        )
+        return R_test, F
+
+    def _check_solves(self, n_points, per_point, what, train_indices):
+        inf.check_solve_count(
+            self._solver(), n_points, per_point, what, train_indices is not None
+        )
 
     # ------------------------------------------------------------------
     # influence
@@ -404,14 +422,17 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         influence : ndarray of shape (n_train, n_test)
         """
         design, y = self._test_problem(X, y)
-        _, F = self._test_factors(design, y)
+        _, F = self._factor_columns(design, y)
         idx = self._train_indices(train_indices)
-        out = np.empty((len(idx), design.shape[0]))
-        total = self._total_weight()
-        for rows in inf.blocks(len(idx), 8 * F[0].size * 3):
-            Xb, Rb = self._train_rows(idx[rows])
-            out[rows] = -total * inf.pair_products(self.objective_, Xb, Rb, F)
-        return out
+        return inf.pair_all(
+            self.objective_,
+            F,
+            idx,
+            -self._total_weight(),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            desc="influence_upweight",
+        )
 
     def influence_perturb(self, X, y=None, *, train_indices=None):
         """Effect of perturbing each training input on each test loss.
@@ -478,9 +499,14 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         obj = self.objective_
         idx = self._train_indices(train_indices)
-        Xb, Rb = self._train_rows(idx)
-        rhs = inf.outer_rows(obj, Rb, Xb)
-        return -self._total_weight() * self._solver().solve(rhs)
+        self._check_solves(len(idx), 1, "influence_params", train_indices)
+        solver = self._solver()
+        out = np.empty((len(idx), obj.n_params))
+        for rows in inf.blocks(len(idx), 2 * solver.bytes_per_rhs):
+            Xb, Rb = self._train_rows(idx[rows])
+            out[rows] = solver.solve(inf.outer_rows(obj, Rb, Xb))
+        out *= -self._total_weight()
+        return out
 
     def self_influence(self, *, train_indices=None):
         """Influence of each training point on its own loss.
@@ -500,8 +526,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         influence : ndarray of shape (n_train,)
         """
         idx = self._train_indices(train_indices)
-        out = np.empty(len(idx))
         K = self.objective_.n_outputs
+        self._check_solves(len(idx), K, "self_influence", train_indices)
+        out = np.empty(len(idx))
         for rows in inf.blocks(len(idx), 8 * K * K * self.objective_.n_columns):
             Xb, Rb = self._train_rows(idx[rows])
             M = inf.leverage(self.objective_, self._solver(), Xb)
@@ -536,6 +563,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         if method == "exact":
             thetas = self._exact_refits(idx)
             return (thetas - obj.theta).reshape(len(idx), -1)
+        per_point = 1 if method == "first_order" else obj.n_outputs + 1
+        self._check_solves(len(idx), per_point, f"method={method!r}", train_indices)
         out = np.empty((len(idx), obj.n_params))
         for rows in inf.blocks(len(idx), 8 * obj.n_params * 4):
             sel = idx[rows]
@@ -597,18 +626,27 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             return out - base_loss
 
         if method == "first_order":
-            R_test, F = self._test_factors(design, y)
-            penalty_term = np.einsum("mkc,kc->m", F, obj.penalty_gradient())
-            out = np.empty((len(idx), m))
-            for rows in inf.blocks(len(idx), 8 * F[0].size * 3):
-                sel = idx[rows]
-                Xb, Rb = self._train_rows(sel)
-                a, b = obj.removal_coefficients(sel)
-                out[rows] = a[:, None] * inf.pair_products(obj, Xb, Rb, F)
-                out[rows] += b[:, None] * penalty_term
-            return out
+            _, F = self._factor_columns(design, y)
+            a, b = obj.removal_coefficients(idx)
+            offset = None
+            if np.any(b):
+                offset = obj.penalty_gradient().ravel() @ F.reshape(-1, m)
+            return inf.pair_all(
+                obj,
+                F,
+                idx,
+                a,
+                offset_weights=b if offset is not None else None,
+                offset=offset,
+                n_jobs=self.n_jobs,
+                verbose=self.verbose,
+                desc="removal_effect",
+            )
 
         # Newton step: the change of every test score, then the loss there.
+        self._check_solves(
+            len(idx), obj.n_outputs, "method='newton'", train_indices
+        )
         solver = self._solver()
         E = inf.unit_factors(obj, solver, design)
         K = obj.n_outputs
@@ -639,11 +677,19 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         from joblib import Parallel, delayed
 
         obj = self.objective_
+        if obj.n_params > DIRECT_MAX_PARAMS:
+            raise ValueError(
+                f"method='exact' runs Newton's method with the dense Hessian, "
+                f"which has {obj.n_params}**2 entries here (more than "
+                f"{DIRECT_MAX_PARAMS} parameters). Use method='newton' with "
+                "train_indices, or refit the estimator without the points."
+            )
 
-        def refit(i):
-            return inf.newton_refit(obj.without(i), obj.theta)
-
-        results = Parallel(n_jobs=self.n_jobs)(delayed(refit)(i) for i in idx)
+        # The objective is one argument shared by all tasks, so joblib ships
+        # it once per worker (Dask scatters it, loky memory-maps its arrays).
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_refit_without)(obj, i) for i in idx
+        )
         inf.warn_refit(sum(not ok for _, ok in results), len(idx))
         return np.array([theta for theta, _ in results])
 
@@ -678,31 +724,24 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         X_checked = self._validate_test(X)
         predicted = self.estimator_.predict(X_checked)
         design, y_enc = self._test_problem(X, y)
-        _, F = self._test_factors(design, y_enc)
+        _, F = self._factor_columns(design, y_enc)
         n_train = self.X_fit_.shape[0]
         k = min(n_top, n_train)
-        m = design.shape[0]
-        total = self._total_weight()
 
         # Running top-k per test point, merged block by block.
-        best_idx = np.empty((m, 0), dtype=int)
-        best_val = np.empty((m, 0))
-        worst_idx = np.empty((m, 0), dtype=int)
-        worst_val = np.empty((m, 0))
-        for rows in inf.blocks(n_train, 8 * F[0].size * 3):
-            sel = np.arange(n_train)[rows]
-            Xb, Rb = self._train_rows(sel)
-            scores = -total * inf.pair_products(self.objective_, Xb, Rb, F).T
-            cand_idx = np.broadcast_to(sel, scores.shape)
-            best_idx, best_val = _merge_top(best_idx, best_val, cand_idx, scores, k)
-            worst_idx, worst_val = _merge_top(
-                worst_idx, worst_val, cand_idx, -scores, k
-            )
+        (best_idx, best_val), (worst_idx, worst_val) = inf.top_influences(
+            self.objective_,
+            F,
+            k,
+            -self._total_weight(),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
         return Explanation(
             helpful_indices=best_idx,
             helpful_scores=best_val,
             harmful_indices=worst_idx,
-            harmful_scores=-worst_val,
+            harmful_scores=worst_val,
             y_train=self.y_fit_,
             y_test=None if y is None else column_or_1d(np.asarray(y)),
             y_pred=predicted,
@@ -714,15 +753,11 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         )
 
 
+def _refit_without(objective, i):
+    """Newton refit of ``objective`` without row ``i``, from the fitted parameters."""
+    return inf.newton_refit(objective.without(i), objective.theta)
+
+
 def _merge_top(idx, val, new_idx, new_val, k):
     """Keep the ``k`` smallest values per row of two candidate sets."""
-    all_idx = np.hstack([idx, new_idx])
-    all_val = np.hstack([val, new_val])
-    if all_val.shape[1] > k:
-        part = np.argpartition(all_val, k - 1, axis=1)[:, :k]
-        all_idx = np.take_along_axis(all_idx, part, axis=1)
-        all_val = np.take_along_axis(all_val, part, axis=1)
-    order = np.argsort(all_val, axis=1, kind="stable")
-    return np.take_along_axis(all_idx, order, axis=1), np.take_along_axis(
-        all_val, order, axis=1
-    )
+    return inf.merge_top(idx, val, new_idx, new_val, k)

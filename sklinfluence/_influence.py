@@ -9,30 +9,82 @@ with training gradients go through ``X @ V`` and a contraction with ``r``.
 The functions here pair two steps, kept apart as in the literature:
 *influence factors* ``H^-1 g_test`` (one linear solve per test point) and
 their products with training gradients (one product with ``X`` per block).
+
+Layout. Influence factors are kept as an array ``F`` of shape ``(K, cols,
+m)``, one column per test point: ``F[k, :n_features]`` is then a contiguous
+``(n_features, m)`` matrix, so a block of training rows meets it in one
+BLAS (or sparse-times-dense) product ``X_b @ F[k, :n_features]`` with no
+transposed copy, and iterative solvers work on the columns directly.
+
+Memory. Every loop runs over blocks sized by
+:func:`sklinfluence._parallel.batch_size` from the bytes a block allocates
+per row, so temporaries stay within scikit-learn's ``working_memory``; the
+only arrays of size ``n_train * n_test`` are results the caller asked for.
+Block tasks receive only their own rows and the shared factors (a
+:class:`RowModel` stands in for the objective, which holds the whole
+training design), so they are cheap to ship to joblib workers.
 """
 
 import warnings
 
 import numpy as np
 from scipy import linalg, sparse
-from sklearn import get_config
-from sklearn.utils import gen_batches
 
+from ._parallel import batch_size, blocks, map_blocks, split_for_jobs
 from .exceptions import ConvergenceWarning
 
+__all__ = ["batch_size", "blocks"]
 
-def batch_size(bytes_per_row, n_rows):
-    """Rows per block so that a block stays within sklearn's ``working_memory``."""
-    budget = get_config()["working_memory"] * 2**20
-    return int(min(max(1, budget // max(bytes_per_row, 1)), max(n_rows, 1)))
+# With an iterative solver, methods that need one solve per training point
+# (leverage, parameter changes) refuse to run over more points than this
+# unless the caller names them with ``train_indices``.
+MAX_IMPLICIT_SOLVES = 1000
 
 
-def blocks(n_rows, bytes_per_row):
-    return gen_batches(n_rows, batch_size(bytes_per_row, n_rows))
+class RowModel:
+    """What a block task needs of an objective: the loss and the parameters.
+
+    A light stand-in for :class:`~sklinfluence._objective.LinearObjective`
+    (which holds the training design) so that tasks shipped to other
+    processes or machines carry only their own rows.
+    """
+
+    def __init__(self, objective):
+        self.loss = objective.loss
+        self.theta = objective.theta
+        self.fit_intercept = objective.fit_intercept
+
+    def decision(self, X):
+        W = self.theta[:, : X.shape[1]]
+        eta = np.asarray(X @ W.T, dtype=np.float64)
+        if self.fit_intercept:
+            eta += self.theta[:, -1]
+        return eta
+
+    def gradient(self, X, y):
+        return self.loss.gradient(y, self.decision(X))
+
+
+def row_bytes(X, extra_floats):
+    """Bytes per row of a block of ``X`` plus ``extra_floats`` float64 temporaries."""
+    if sparse.issparse(X):
+        per_row = 12 * X.nnz / max(X.shape[0], 1) + 8
+    else:
+        per_row = 8 * X.shape[1]
+    return int(per_row + 8 * extra_floats)
+
+
+def block_rows(X, y, idx, rows):
+    """Rows ``idx[rows]`` of ``X`` and ``y``: a view when they are contiguous."""
+    sel = idx[rows]
+    if len(sel) and sel[-1] - sel[0] + 1 == len(sel) and np.all(np.diff(sel) == 1):
+        sl = slice(int(sel[0]), int(sel[-1]) + 1)
+        return X[sl], y[sl]
+    return X[sel], y[sel]
 
 
 def take_rows(X, rows):
-    return X[rows] if not sparse.issparse(X) else X[rows]
+    return X[rows]
 
 
 def dense_design(objective, X):
@@ -49,18 +101,93 @@ def gradient_coefs(objective, X, y):
 
 
 def outer_rows(objective, R, X):
-    """Flat per-sample gradients ``R_i (x) x_i``, shape ``(n, n_params)``."""
+    """Flat per-sample gradients ``R_i (x) x_i``, shape ``(n, n_params)``.
+
+    Dense in ``n * n_params``: for few rows only (its callers block it).
+    """
     Xd = dense_design(objective, X)
     return (R[:, :, None] * Xd[:, None, :]).reshape(len(Xd), -1)
 
 
+def rhs_columns(shape, fit_intercept, X, R):
+    """Gradients ``R_j (x) x_j`` of a block of rows as columns, ``(n_params, b)``."""
+    K, cols = shape
+    b, d = X.shape
+    out = np.empty((K, cols, b))
+    for k in range(K):
+        if sparse.issparse(X):
+            out[k, :d] = X.multiply(R[:, k : k + 1]).T.toarray()
+        else:
+            out[k, :d] = X.T * R[:, k]
+        if fit_intercept:
+            out[k, d] = R[:, k]
+    return out.reshape(K * cols, b)
+
+
+def _factor_block(solver, shape, fit_intercept, X, R):
+    """Solve ``H F = G^T`` for one block of rows; returns the solver's report."""
+    return solver.solve_block(rhs_columns(shape, fit_intercept, X, R))
+
+
+def influence_factors(objective, solver, X, R, *, n_jobs=None, verbose=0):
+    """Influence factors ``H^-1 (R_j (x) x_j)`` as columns: ``(K, cols, m)``.
+
+    Rows of ``X`` are taken in blocks sized by the solver's memory per
+    right-hand side, solved in parallel with ``n_jobs``; every solution's
+    residual is checked (a warning names those that miss the tolerance).
+    """
+    K, cols = objective.theta.shape
+    m = X.shape[0]
+    out = np.empty((K * cols, m))
+    slices = blocks(m, solver.bytes_per_rhs + row_bytes(X, 0))
+    slices = split_for_jobs(slices, m, n_jobs)
+    tasks = (
+        (solver, (K, cols), objective.fit_intercept, X[sl], R[sl]) for sl in slices
+    )
+    reports = []
+    results = map_blocks(
+        _factor_block,
+        tasks,
+        n_tasks=len(slices),
+        n_jobs=n_jobs,
+        verbose=verbose,
+        desc="influence factors",
+    )
+    for sl, (F, iterations, residual) in zip(slices, results):
+        out[:, sl] = F
+        reports.append((iterations, residual))
+    solver.check_residuals(
+        np.concatenate([r[0] for r in reports]), np.concatenate([r[1] for r in reports])
+    )
+    return out.reshape(K, cols, m)
+
+
 def solve_outer(objective, solver, R, X):
     """Influence factors ``H^-1 (R_j (x) x_j)`` as an array ``(m, K, cols)``."""
-    K, cols = objective.theta.shape
-    out = np.empty((X.shape[0], K, cols))
-    for rows in blocks(X.shape[0], 16 * K * cols):
-        rhs = outer_rows(objective, R[rows], take_rows(X, rows))
-        out[rows] = solver.solve(rhs).reshape(-1, K, cols)
+    F = influence_factors(objective, solver, X, R)
+    return np.ascontiguousarray(np.moveaxis(F, -1, 0))
+
+
+def _scores(model, X, y, F):
+    """``sum_k r_ik x_i . F[k, :, j]``: training gradients times factors, ``(b, m)``."""
+    R = model.gradient(X, y)
+    d = X.shape[1]
+    out = None
+    for k in range(F.shape[0]):
+        Z = np.asarray(X @ F[k, :d])
+        if model.fit_intercept:
+            Z += F[k, d]
+        Z *= R[:, k : k + 1]
+        out = Z if out is None else out.__iadd__(Z)
+    return out
+
+
+def pair_block(model, X, y, F, weights, offset_weights=None, offset=None):
+    """One block of ``weights_i * g_i . F_j (+ offset_weights_i * offset_j)``."""
+    out = _scores(model, X, y, F)
+    out *= np.asarray(weights).reshape(-1, 1)
+    if offset is not None:
+        out += np.asarray(offset_weights)[:, None] * offset[None, :]
     return out
 
 
@@ -70,9 +197,156 @@ def pair_products(objective, X, R, F):
     ``F`` has shape ``(m, K, cols)``; the result is ``G_train @ F_flat.T``
     without forming ``G_train``.
     """
-    m, K, cols = F.shape
-    Z = objective.design_times(X, F.reshape(m * K, cols)).reshape(-1, m, K)
-    return np.einsum("imk,ik->im", Z, R)
+    Fc = np.ascontiguousarray(np.moveaxis(F, 0, -1))
+    d = X.shape[1]
+    out = None
+    for k in range(Fc.shape[0]):
+        Z = np.asarray(X @ Fc[k, :d])
+        if objective.fit_intercept:
+            Z += Fc[k, d]
+        Z *= R[:, k : k + 1]
+        out = Z if out is None else out + Z
+    return out
+
+
+def pair_all(
+    objective,
+    F,
+    idx,
+    weights,
+    *,
+    offset_weights=None,
+    offset=None,
+    n_jobs=None,
+    verbose=0,
+    desc="influence",
+):
+    """The ``(len(idx), m)`` matrix of :func:`pair_block` over training rows ``idx``.
+
+    ``weights`` (and ``offset_weights``) hold one value per selected row, or
+    are scalars.
+    """
+    X, y = objective.X, objective.y
+    m = F.shape[-1]
+    model = RowModel(objective)
+    slices = blocks(len(idx), row_bytes(X, 2 * m + 4 * objective.n_outputs))
+    weights = np.broadcast_to(np.asarray(weights, dtype=np.float64), (len(idx),))
+    if offset_weights is not None:
+        offset_weights = np.broadcast_to(offset_weights, (len(idx),))
+
+    def tasks():
+        for sl in slices:
+            Xb, yb = block_rows(X, y, idx, sl)
+            ow = None if offset_weights is None else offset_weights[sl]
+            yield (model, Xb, yb, F, weights[sl], ow, offset)
+
+    out = np.empty((len(idx), m))
+    results = map_blocks(
+        pair_block,
+        tasks(),
+        n_tasks=len(slices),
+        n_jobs=n_jobs,
+        verbose=verbose,
+        desc=desc,
+    )
+    for sl, block in zip(slices, results):
+        out[sl] = block
+    return out
+
+
+def _top_block(model, X, y, F, scale, k, start):
+    """Top-``k`` most negative and most positive scores of one block, per column."""
+    scores = _scores(model, X, y, F).T  # (m, b)
+    scores *= scale
+    local = np.arange(start, start + scores.shape[1])
+    best = _select(scores, k, local)
+    worst = _select(-scores, k, local)
+    return best, worst
+
+
+def _select(values, k, labels):
+    """The ``k`` smallest of each row of ``values`` and their labels, unsorted."""
+    if values.shape[1] > k:
+        part = np.argpartition(values, k - 1, axis=1)[:, :k]
+        return labels[part], np.take_along_axis(values, part, axis=1)
+    return np.broadcast_to(labels, values.shape).copy(), values.copy()
+
+
+def top_influences(objective, F, k, scale, *, n_jobs=None, verbose=0):
+    """Most helpful and most harmful training rows per test column of ``F``.
+
+    Scores are ``scale * g_i . F_j``; each block keeps only its own top ``k``
+    per test point, so no ``(n_train, n_test)`` array is formed.
+
+    Returns
+    -------
+    helpful, harmful : tuple of (indices, scores), each ``(m, k)``
+        Sorted from the most negative (helpful) and the most positive
+        (harmful) score.
+    """
+    X, y = objective.X, objective.y
+    n, m = X.shape[0], F.shape[-1]
+    model = RowModel(objective)
+    idx = np.arange(n)
+    slices = blocks(n, row_bytes(X, 4 * m + 4 * objective.n_outputs))
+    tasks = (
+        (model, *block_rows(X, y, idx, sl), F, scale, k, sl.start) for sl in slices
+    )
+    best_idx = worst_idx = np.empty((m, 0), dtype=int)
+    best_val = worst_val = np.empty((m, 0))
+    results = map_blocks(
+        _top_block,
+        tasks,
+        n_tasks=len(slices),
+        n_jobs=n_jobs,
+        verbose=verbose,
+        desc="explain",
+    )
+    for (bi, bv), (wi, wv) in results:
+        best_idx, best_val = merge_top(best_idx, best_val, bi, bv, k)
+        worst_idx, worst_val = merge_top(worst_idx, worst_val, wi, wv, k)
+    return (best_idx, best_val), (worst_idx, -worst_val)
+
+
+def merge_top(idx, val, new_idx, new_val, k):
+    """Keep the ``k`` smallest values per row of two candidate sets, sorted."""
+    all_idx = np.hstack([idx, new_idx])
+    all_val = np.hstack([val, new_val])
+    if all_val.shape[1] > k:
+        part = np.argpartition(all_val, k - 1, axis=1)[:, :k]
+        all_idx = np.take_along_axis(all_idx, part, axis=1)
+        all_val = np.take_along_axis(all_val, part, axis=1)
+    # Ties are broken by the lower training index, whatever the block layout.
+    order = np.lexsort((all_idx, all_val), axis=1) if all_val.size else all_idx
+    if all_val.size:
+        return (
+            np.take_along_axis(all_idx, order, axis=1),
+            np.take_along_axis(all_val, order, axis=1),
+        )
+    return all_idx, all_val
+
+
+def check_solve_count(solver, n_points, n_outputs, what, explicit):
+    """Refuse an implicit request for very many iterative solves.
+
+    With the direct solver every per-point quantity comes from the dense
+    inverse. With conjugate gradients, ``what`` costs ``n_outputs`` solves per
+    training point; over all points of a large problem that is hours of
+    work, so it runs only when the caller names the points.
+    """
+    n_solves = n_points * n_outputs
+    if getattr(solver, "inverse_", None) is not None or explicit:
+        return
+    if n_solves > MAX_IMPLICIT_SOLVES:
+        raise ValueError(
+            f"{what} with the conjugate-gradient solver needs {n_outputs} Hessian "
+            f"solve(s) per training point, {n_solves} in all for the "
+            f"{n_points} training points, each costing up to max_iter passes over "
+            "the training data. Pass train_indices to choose the points (for "
+            "example the top of a first-order ranking from removal_effect("
+            "method='first_order') or explain), or train_indices=np.arange("
+            "n_samples) to run over all of them anyway."
+        )
 
 
 def unit_factors(objective, solver, X):
@@ -83,13 +357,18 @@ def unit_factors(objective, solver, X):
     """
     K, cols = objective.theta.shape
     m = X.shape[0]
-    eye = np.eye(K)
     out = np.empty((m, K, K, cols))
-    for rows in blocks(m, 16 * K * K * cols):
-        Xd = dense_design(objective, take_rows(X, rows))
-        b = Xd.shape[0]
-        rhs = (eye[None, :, :, None] * Xd[:, None, None, :]).reshape(b * K, K * cols)
-        out[rows] = solver.solve(rhs).reshape(b, K, K, cols)
+    eye = np.eye(K)
+    for rows in blocks(m, K * (solver.bytes_per_rhs + 8 * K * cols)):
+        Xb = X[rows]
+        b = Xb.shape[0]
+        for k in range(K):
+            R = np.broadcast_to(eye[k], (b, K))
+            F, iterations, residual = solver.solve_block(
+                rhs_columns((K, cols), objective.fit_intercept, Xb, R)
+            )
+            solver.check_residuals(iterations, residual)
+            out[rows, k] = np.moveaxis(F.reshape(K, cols, b), -1, 0)
     return out
 
 
@@ -182,7 +461,9 @@ def newton_refit(objective, theta0, tol=1e-10, max_iter=50, damping=0.0):
     value = objective.value(theta.ravel())
     scale = max(np.linalg.norm(objective.gradient(np.zeros(theta.size))), 1e-300)
     for _ in range(max_iter):
-        grad = _project_sum_to_zero(objective, objective.gradient(theta.ravel()).ravel())
+        grad = _project_sum_to_zero(
+            objective, objective.gradient(theta.ravel()).ravel()
+        )
         if np.linalg.norm(grad) <= tol * scale:
             return theta, True
         H = objective.hessian(theta.ravel())
