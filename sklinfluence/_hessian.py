@@ -188,12 +188,14 @@ class HessianOperator:
             diag += self.mu / K
         return diag
 
-    def dense(self):
+    def dense(self, lifted=True):
         """The dense ``(n_params, n_params)`` Hessian, assembled block by block.
 
         Each block of rows adds ``X_b^T diag(c D_kl) X_b`` to the ``(k, l)``
         block, so no copy of ``X`` is made; diagonal blocks, whose weights
-        are non-negative for a convex loss, use a symmetric rank-b update.
+        are non-negative for a convex loss, use a symmetric rank-b update
+        (``S^T S`` with ``S = diag(sqrt(w)) X_b``), half the flops of a
+        general product.
         """
         K, cols = self.shape_
         n, d = self.X.shape
@@ -202,31 +204,38 @@ class HessianOperator:
         for rows in blocks(n, 8 * (3 * cols + K * K)):
             D = self._curvature_blocks(rows)
             Xb = self.X[rows]
-            if self.fit_intercept:
+            if is_sparse and self.fit_intercept:
                 ones = np.ones((Xb.shape[0], 1))
-                Xb = (
-                    sparse.hstack([Xb, ones], format="csr")
-                    if is_sparse
-                    else (np.hstack([Xb, ones]))
-                )
+                Xb = sparse.hstack([Xb, ones], format="csr")
             for k in range(K):
                 for m in range(k, K):
                     w = D[:, k, m]
                     if is_sparse:
                         gram = (Xb.T @ Xb.multiply(w[:, None])).toarray()
                     elif k == m and w.min() >= 0:
-                        S = Xb * np.sqrt(w)[:, None]
+                        S = self._scaled_design(Xb, np.sqrt(w))
                         gram = S.T @ S
                     else:
-                        gram = (Xb.T * w) @ Xb
+                        gram = self._scaled_design(Xb, w).T @ self._scaled_design(
+                            Xb, np.ones_like(w)
+                        )
                     H[k, :, m, :] += gram
                     if m != k:
                         H[m, :, k, :] += gram.T
         H = H.reshape(K * cols, K * cols)
         H[np.diag_indices_from(H)] += self.ridge
-        if self.mu:
+        if lifted and self.mu:
             H += self.mu * np.kron(np.full((K, K), 1.0 / K), np.eye(cols))
         return H
+
+    def _scaled_design(self, Xb, w):
+        """``diag(w) [X_b, 1]`` in one dense array."""
+        d = Xb.shape[1]
+        S = np.empty((Xb.shape[0], d + self.fit_intercept))
+        np.multiply(Xb, w[:, None], out=S[:, :d])
+        if self.fit_intercept:
+            S[:, d] = w
+        return S
 
 
 class DirectSolver:
@@ -265,29 +274,45 @@ class DirectSolver:
         # solver is cheap to ship to parallel workers.
         self.n_jobs = None
         self.verbose = 0
+        self._sum_to_zero = objective.sum_to_zero
+        self._shape = objective.theta.shape
         if hessian is None:
-            H = HessianOperator(objective, damping=damping).dense()
+            H = HessianOperator(objective, damping=damping, lift=False).dense()
         else:
             H = hessian.copy()
             H[np.diag_indices_from(H)] += damping
-            if objective.sum_to_zero:
-                K, cols = objective.theta.shape
-                mu = max(np.mean(np.diag(H)), 1.0)
-                H += mu * np.kron(np.full((K, K), 1.0 / K), np.eye(cols))
+        if objective.sum_to_zero:
+            K, cols = objective.theta.shape
+            mu = max(np.mean(np.diag(H)), 1.0)
+            H += mu * np.kron(np.full((K, K), 1.0 / K), np.eye(cols))
         p = H.shape[0]
         self.bytes_per_rhs = 8 * 2 * p
 
-        inverse = self._cholesky_inverse(H)
-        if inverse is None:
-            inverse = self._eigh_inverse(H)
+        # Factorize: Cholesky when clearly positive definite, else eigh.
+        self._factor = self._cholesky(H)
+        self._inverse = None
+        if self._factor is None:
+            self._inverse = self._restrict(self._eigh_inverse(H))
 
+    def _restrict(self, inverse):
         # Restricted to S on both sides, this is the inverse of H on S and
         # zero on the null space: the operator every solve applies.
-        inverse = _project_sum_to_zero(objective, inverse)
-        self.inverse_ = np.ascontiguousarray(_project_sum_to_zero(objective, inverse.T))
+        if not self._sum_to_zero:
+            return inverse
+        inverse = _project_columns(True, self._shape, inverse)
+        return np.ascontiguousarray(_project_columns(True, self._shape, inverse.T))
 
-    def _cholesky_inverse(self, H):
-        """``H^-1`` from a Cholesky factor, or None if ``H`` is not clearly SPD."""
+    @property
+    def inverse_(self):
+        """The inverse of ``H`` on ``S`` (the pseudo-inverse where singular)."""
+        if self._inverse is None:
+            inverse, info = lapack.dpotri(self._factor, lower=1)
+            inverse = np.tril(inverse)
+            self._inverse = self._restrict(inverse + np.tril(inverse, -1).T)
+        return self._inverse
+
+    def _cholesky(self, H):
+        """The lower Cholesky factor of ``H``, or None if not clearly SPD."""
         try:
             factor = linalg.cholesky(H, lower=True)
         except linalg.LinAlgError:
@@ -297,11 +322,7 @@ class DirectSolver:
         if info != 0 or not rcond > H.shape[0] / CONDITION_WARN:
             return None
         self.condition_number_ = float(1.0 / rcond)
-        inverse, info = lapack.dpotri(factor, lower=1)
-        if info != 0:  # pragma: no cover - factor of an SPD matrix
-            return None
-        inverse = np.tril(inverse)
-        return inverse + np.tril(inverse, -1).T
+        return factor
 
     def _eigh_inverse(self, H):
         evals, evecs = linalg.eigh(H)
@@ -331,18 +352,22 @@ class DirectSolver:
         inv_evals = np.where(singular, 0.0, 1.0 / np.where(singular, 1.0, evals))
         return (evecs * inv_evals) @ evecs.T
 
-    def solve(self, B):
-        """Solve for each row of ``B`` (shape ``(m, n_params)``)."""
-        return np.atleast_2d(B) @ self.inverse_
-
     def solve_columns(self, B):
         """Solve for each column of ``B`` (shape ``(n_params, m)``)."""
-        return self.inverse_ @ B
+        if self._inverse is not None:
+            return self._inverse @ B
+        B = _project_columns(self._sum_to_zero, self._shape, np.asarray(B, float))
+        X = linalg.cho_solve((self._factor, True), B)
+        return _project_columns(self._sum_to_zero, self._shape, X)
+
+    def solve(self, B):
+        """Solve for each row of ``B`` (shape ``(m, n_params)``)."""
+        return self.solve_columns(np.atleast_2d(B).T).T
 
     def solve_block(self, B):
         """Solutions of the columns of ``B`` with (zero) iterations and residuals."""
         m = B.shape[1]
-        return self.inverse_ @ B, np.zeros(m, dtype=int), np.zeros(m)
+        return self.solve_columns(B), np.zeros(m, dtype=int), np.zeros(m)
 
     def check_residuals(self, iterations, residual):
         """Nothing to check for a factorization."""

@@ -169,11 +169,24 @@ def solve_outer(objective, solver, R, X):
 
 
 def _scores(model, X, y, F):
-    """``sum_k r_ik x_i . F[k, :, j]``: training gradients times factors, ``(b, m)``."""
+    """``sum_k r_ik x_i . F[k, :, j]``: training gradients times factors, ``(b, m)``.
+
+    With one output (or sparse rows) it is ``K`` products ``X_b @ F[k]``
+    scaled by the residuals, never forming gradients. With several outputs
+    and dense rows the block's gradients ``r_i (x) x_i`` are formed (``b x
+    n_params``, within the block budget) for a single BLAS product.
+    """
     R = model.gradient(X, y)
+    K, cols, m = F.shape
     d = X.shape[1]
+    if K > 1 and not sparse.issparse(X):
+        G = np.empty((X.shape[0], K, cols))
+        np.multiply(R[:, :, None], X[:, None, :], out=G[:, :, :d])
+        if model.fit_intercept:
+            G[:, :, d] = R
+        return G.reshape(X.shape[0], -1) @ F.reshape(K * cols, m)
     out = None
-    for k in range(F.shape[0]):
+    for k in range(K):
         Z = np.asarray(X @ F[k, :d])
         if model.fit_intercept:
             Z += F[k, d]
@@ -229,7 +242,8 @@ def pair_all(
     X, y = objective.X, objective.y
     m = F.shape[-1]
     model = RowModel(objective)
-    slices = blocks(len(idx), row_bytes(X, 2 * m + 4 * objective.n_outputs))
+    K, cols = objective.theta.shape
+    slices = blocks(len(idx), row_bytes(X, 2 * m + 4 * K + K * cols))
     weights = np.broadcast_to(np.asarray(weights, dtype=np.float64), (len(idx),))
     if offset_weights is not None:
         offset_weights = np.broadcast_to(offset_weights, (len(idx),))
@@ -288,7 +302,8 @@ def top_influences(objective, F, k, scale, *, n_jobs=None, verbose=0):
     n, m = X.shape[0], F.shape[-1]
     model = RowModel(objective)
     idx = np.arange(n)
-    slices = blocks(n, row_bytes(X, 4 * m + 4 * objective.n_outputs))
+    K, cols = objective.theta.shape
+    slices = blocks(n, row_bytes(X, 4 * m + 4 * K + K * cols))
     tasks = (
         (model, *block_rows(X, y, idx, sl), F, scale, k, sl.start) for sl in slices
     )
