@@ -167,7 +167,12 @@ class HessianOperator:
         K, cols = self.shape_
         n, d = self.X.shape
         diag = np.zeros((K, cols))
-        for rows in blocks(n, 8 * (d + K * K) if not sparse.issparse(self.X) else 64):
+        if sparse.issparse(self.X):
+            # Per stored entry: its square, its weight and their product.
+            per_row = 24 * self.X.nnz / max(n, 1) + 8 * (K * K + 1)
+        else:
+            per_row = 8 * (2 * d + K * K)
+        for rows in blocks(n, per_row):
             D = self._curvature_blocks(rows)
             Dkk = np.diagonal(D, axis1=1, axis2=2)  # (b, K)
             Xb = self.X[rows]
@@ -479,14 +484,14 @@ class CGSolver:
         self.bytes_per_rhs = 8 * (8 * p + 3 * n * objective.n_outputs)
 
     def solve_block(self, B):
-        """Solve the columns of ``B`` here, serially; see :func:`_pcg` for the report."""
+        """Solve the columns of ``B`` here, serially; reports as :func:`_pcg`."""
         B = _project_columns(
             self._sum_to_zero, self._shape, np.asarray(B, dtype=np.float64)
         )
         return _pcg(self.operator_, B, self.inv_diag_, self.tol, self._maxiter())
 
     def solve_columns(self, B):
-        """Solve for each column of ``B`` (shape ``(n_params, m)``), in parallel chunks."""
+        """Solve for each column of ``B`` (``(n_params, m)``), in parallel chunks."""
         B = _project_columns(
             self._sum_to_zero, self._shape, np.asarray(B, dtype=np.float64)
         )
@@ -507,7 +512,7 @@ class CGSolver:
             verbose=self.verbose,
             desc="CG solves",
         )
-        for sl, (X, its, res) in zip(slices, results):
+        for sl, (X, its, res) in zip(slices, results, strict=True):
             out[:, sl], iterations[sl], residual[sl] = X, its, res
         self.check_residuals(iterations, residual)
         return out

@@ -153,7 +153,7 @@ def influence_factors(objective, solver, X, R, *, n_jobs=None, verbose=0):
         verbose=verbose,
         desc="influence factors",
     )
-    for sl, (F, iterations, residual) in zip(slices, results):
+    for sl, (F, iterations, residual) in zip(slices, results, strict=True):
         out[:, sl] = F
         reports.append((iterations, residual))
     solver.check_residuals(
@@ -263,7 +263,7 @@ def pair_all(
         verbose=verbose,
         desc=desc,
     )
-    for sl, block in zip(slices, results):
+    for sl, block in zip(slices, results, strict=True):
         out[sl] = block
     return out
 

@@ -21,22 +21,33 @@ def _digits_problem():
 
 
 def _fit(X, y, **params):
-    model = LogisticRegression(C=1.0, tol=1e-10, max_iter=5000)
+    model = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-10)
     return InfluenceClassifier(model, **params).fit(X, y)
 
 
-def _all_results(model, X_test, y_test):
+@pytest.fixture(scope="module")
+def digits_models():
+    """One dense and one sparse (conjugate gradients) fitted wrapper."""
+    X, y, X_test, y_test = _digits_problem()
+    dense = _fit(X, y)
+    cg = _fit(sparse.csr_matrix(X), y, solver="cg", tol=1e-10)
+    return dense, cg, X_test, y_test
+
+
+def _all_results(model, X_test, y_test, newton=True):
     explanation = model.explain(X_test, y_test, n_top=4)
-    return {
+    out = {
         "upweight": model.influence_upweight(X_test, y_test),
         "removal": model.removal_effect(X_test, y_test, method="first_order"),
-        "newton": model.removal_effect(
-            X_test, y_test, method="newton", train_indices=np.arange(0, 240, 7)
-        ),
         "helpful": explanation.helpful_indices,
         "harmful": explanation.harmful_indices,
         "harmful_scores": explanation.harmful_scores,
     }
+    if newton:
+        out["newton"] = model.removal_effect(
+            X_test, y_test, method="newton", train_indices=np.arange(0, 240, 7)
+        )
+    return out
 
 
 def _assert_same(a, b):
@@ -47,13 +58,13 @@ def _assert_same(a, b):
             assert_allclose(a[key], b[key], rtol=1e-10, atol=1e-14, err_msg=key)
 
 
-def test_threading_backend_matches_serial():
-    X, y, X_test, y_test = _digits_problem()
+def test_threading_backend_matches_serial(digits_models):
+    model, _, X_test, y_test = digits_models
     # A small working memory forces many blocks, so there is work to split.
     with config_context(working_memory=0.05):
-        serial = _all_results(_fit(X, y, n_jobs=1), X_test, y_test)
+        serial = _all_results(model.set_params(n_jobs=1), X_test, y_test)
         with joblib.parallel_config(backend="threading"):
-            threaded = _all_results(_fit(X, y, n_jobs=2), X_test, y_test)
+            threaded = _all_results(model.set_params(n_jobs=2), X_test, y_test)
     _assert_same(serial, threaded)
 
 
@@ -70,22 +81,23 @@ def _local_cluster(distributed, n_workers, threads_per_worker):
     )
 
 
-def test_dask_cluster_matches_serial():
+def test_dask_cluster_matches_serial(digits_models):
     distributed = pytest.importorskip("distributed")
-    X, y, X_test, y_test = _digits_problem()
-    Xs, Xs_test = sparse.csr_matrix(X), sparse.csr_matrix(X_test)
-    with config_context(working_memory=0.05):
-        serial = _all_results(_fit(X, y), X_test, y_test)
-        cg_model = _fit(Xs, y, solver="cg", tol=1e-10)
-        cg_serial = cg_model.influence_upweight(Xs_test, y_test)
+    model, cg_model, X_test, y_test = digits_models
+    Xs_test = sparse.csr_matrix(X_test)
+    with config_context(working_memory=0.3):
+        serial = _all_results(model.set_params(n_jobs=1), X_test, y_test, newton=False)
+        cg_serial = cg_model.set_params(n_jobs=1).influence_upweight(Xs_test, y_test)
         with (
             _local_cluster(distributed, 2, 1) as cluster,
             distributed.Client(cluster) as client,
             joblib.parallel_config(backend="dask"),
             distributed.get_task_stream(client) as stream,
         ):
-            on_dask = _all_results(_fit(X, y, n_jobs=-1), X_test, y_test)
-            cg_dask = cg_model.set_params(n_jobs=-1).influence_upweight(Xs_test, y_test)
+            model.set_params(n_jobs=-1)
+            on_dask = _all_results(model, X_test, y_test, newton=False)
+            cg_model.set_params(n_jobs=-1)
+            cg_dask = cg_model.influence_upweight(Xs_test, y_test)
     # The blocks really ran as tasks on the cluster.
     assert len(stream.data) > 10
     _assert_same(serial, on_dask)
