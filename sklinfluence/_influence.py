@@ -28,9 +28,10 @@ training design), so they are cheap to ship to joblib workers.
 import warnings
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy import linalg, sparse
 
-from ._parallel import batch_size, blocks, map_blocks, split_for_jobs
+from ._parallel import batch_size, blocks, map_blocks, progress, split_for_jobs
 from .exceptions import ConvergenceWarning
 
 __all__ = ["batch_size", "blocks"]
@@ -168,37 +169,40 @@ def solve_outer(objective, solver, R, X):
     return np.ascontiguousarray(np.moveaxis(F, -1, 0))
 
 
-def _scores(model, X, y, F):
-    """``sum_k r_ik x_i . F[k, :, j]``: training gradients times factors, ``(b, m)``.
+def _scores(model, X, y, F, weights=1.0, out=None):
+    """``w_i * sum_k r_ik x_i . F[k, :, j]``: weighted gradients times factors.
 
-    With one output (or sparse rows) it is ``K`` products ``X_b @ F[k]``
-    scaled by the residuals, never forming gradients. With several outputs
-    and dense rows the block's gradients ``r_i (x) x_i`` are formed (``b x
-    n_params``, within the block budget) for a single BLAS product.
+    Returns the ``(b, m)`` block (written into ``out`` when given). For dense
+    rows the block's weighted gradients ``w_i r_i (x) x_i`` (``b x n_params``,
+    small next to the ``b x m`` result) are formed and met in one BLAS
+    product, so the result is written once. For sparse rows the gradients
+    stay sparse: ``K`` sparse-times-dense products, with the intercept added
+    as an outer product.
     """
     R = model.gradient(X, y)
+    R *= np.asarray(weights, dtype=np.float64).reshape(-1, 1)
     K, cols, m = F.shape
-    d = X.shape[1]
-    if K > 1 and not sparse.issparse(X):
-        G = np.empty((X.shape[0], K, cols))
+    b, d = X.shape
+    if not sparse.issparse(X):
+        G = np.empty((b, K, cols))
         np.multiply(R[:, :, None], X[:, None, :], out=G[:, :, :d])
         if model.fit_intercept:
             G[:, :, d] = R
-        return G.reshape(X.shape[0], -1) @ F.reshape(K * cols, m)
-    out = None
+        return np.matmul(G.reshape(b, K * cols), F.reshape(K * cols, m), out=out)
+    if out is None:
+        out = np.zeros((b, m))
+    else:
+        out[...] = 0.0
     for k in range(K):
-        Z = np.asarray(X @ F[k, :d])
+        out += np.asarray(X.multiply(R[:, k : k + 1]).tocsr() @ F[k, :d])
         if model.fit_intercept:
-            Z += F[k, d]
-        Z *= R[:, k : k + 1]
-        out = Z if out is None else out.__iadd__(Z)
+            out += R[:, k : k + 1] * F[k, d]
     return out
 
 
-def pair_block(model, X, y, F, weights, offset_weights=None, offset=None):
+def pair_block(model, X, y, F, weights, offset_weights=None, offset=None, out=None):
     """One block of ``weights_i * g_i . F_j (+ offset_weights_i * offset_j)``."""
-    out = _scores(model, X, y, F)
-    out *= np.asarray(weights).reshape(-1, 1)
+    out = _scores(model, X, y, F, weights, out=out)
     if offset is not None:
         out += np.asarray(offset_weights)[:, None] * offset[None, :]
     return out
@@ -255,6 +259,15 @@ def pair_all(
             yield (model, Xb, yb, F, weights[sl], ow, offset)
 
     out = np.empty((len(idx), m))
+    if effective_n_jobs(n_jobs) == 1:
+        # Serial: each block is written in place, the result once.
+        for args, sl in zip(
+            progress(tasks(), total=len(slices), verbose=verbose, desc=desc),
+            slices,
+            strict=True,
+        ):
+            pair_block(*args, out=out[sl])
+        return out
     results = map_blocks(
         pair_block,
         tasks(),
@@ -270,8 +283,7 @@ def pair_all(
 
 def _top_block(model, X, y, F, scale, k, start):
     """Top-``k`` most negative and most positive scores of one block, per column."""
-    scores = _scores(model, X, y, F).T  # (m, b)
-    scores *= scale
+    scores = _scores(model, X, y, F, scale).T  # (m, b)
     local = np.arange(start, start + scores.shape[1])
     best = _select(scores, k, local)
     worst = _select(-scores, k, local)
