@@ -46,9 +46,9 @@ CASES = {
     "digits": ("digits", None, None, None, None, 1.0),
 }
 QUICK = {
-    "dense-20k": ("dense", 2_000, 20, 100, None, 1.0),
+    "dense-20k": ("dense", 1_000, 10, 50, None, 1.0),
     "dense-1M": ("dense", 20_000, 20, 20, None, 1.0),
-    "sparse-text": ("sparse", 3_000, 2**12, 10, 20, 1.0),
+    "sparse-text": ("sparse", 2_000, 2**11, 5, 20, 1.0),
     "digits": ("digits", 600, None, None, None, 1.0),
 }
 CHECK_ROWS = 5000
