@@ -490,6 +490,13 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         train_indices : array-like of int or bool, default=None
             Training rows to return; ``None`` means all.
 
+        Notes
+        -----
+        With ``solver="cg"`` (the default above 2000 parameters, e.g. sparse
+        text features) this costs one Hessian solve per training point, each up to
+        ``max_iter`` passes over the training data; over more than 1000
+        solves it runs only when ``train_indices`` names the points.
+
         Returns
         -------
         influence : ndarray of shape (n_train, n_params)
@@ -515,6 +522,13 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         (upweighting a point lowers its own loss). A large magnitude marks a
         point the model bends towards: an outlier, a rare case or a
         mislabelled example, worth reviewing first.
+
+        It needs the leverage ``x_i^T H^-1 x_i`` of each point: free with the
+        direct solver (one product with the dense inverse).
+        With ``solver="cg"`` (the default above 2000 parameters, e.g. sparse
+        text features) this costs ``n_outputs`` Hessian solves per training point, each up to
+        ``max_iter`` passes over the training data; over more than 1000
+        solves it runs only when ``train_indices`` names the points.
 
         Parameters
         ----------
@@ -544,7 +558,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             ``"first_order"``: one linear solve with the full-data Hessian.
             ``"newton"``: one Newton step on the objective without the point,
             its Hessian through a rank-``n_outputs`` update, so points of high
-            leverage are not underestimated; exact for squared loss.
+            leverage are not underestimated; exact for squared loss. With
+            ``solver="cg"`` the leverage costs ``n_outputs`` solves per point,
+            so over more than 1000 solves it runs only for points named by
+            ``train_indices``.
             ``"exact"``: Newton's method run to convergence on the objective
             without the point, warm-started at the fitted parameters (costs
             a few Hessian factorizations per point; ask for few points).
@@ -602,7 +619,16 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             step on the objective without the point and evaluates the test
             loss at the new parameters, not its linearization.
             ``"exact"`` runs Newton's method to convergence for each selected
-            point: use it to verify the top of a ranking.
+            point: use it to verify the top of a ranking (dense Hessian: up
+            to 2000 parameters).
+
+            Cost on large problems: ``"first_order"`` is one solve per test
+            point and one pass over the training data in blocks, whatever
+            the solver. With ``solver="cg"`` (sparse, high-dimensional data)
+            ``"newton"`` also needs the leverage of every removed point,
+            ``n_outputs`` solves each; beyond 1000 solves it refuses to run
+            unless ``train_indices`` names the points (e.g. the top of a
+            first-order ranking), since at n = 200,000 that would be hours.
         train_indices : array-like of int or bool, default=None
             Training rows to remove, one at a time; ``None`` means all.
 

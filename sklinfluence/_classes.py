@@ -40,10 +40,16 @@ _PARAMETERS = """
         ``fit`` warns (``ConvergenceWarning``) when the relative gradient
         norm of the objective at the fitted parameters exceeds this.
     n_jobs : int, default=None
-        Parallel jobs for exact refits, through joblib (so any joblib
-        backend, e.g. Dask's, serves).
+        Parallel jobs, through joblib, for the blocks of training rows, the
+        chunks of right-hand sides of conjugate gradients, and exact refits.
+        Any joblib backend serves: under ``joblib.parallel_config(backend=
+        "dask")`` the blocks run on a Dask cluster. ``None`` means one job
+        unless a joblib context says otherwise. Blocks are sized within
+        scikit-learn's ``working_memory`` (and at most 64 MiB).
     verbose : int, default=0
-        Verbosity; nothing is printed at 0.
+        Show tqdm progress bars (on stderr) over the blocks of long
+        computations when positive and tqdm is installed; nothing is printed
+        at 0.
 
     Attributes
     ----------
