@@ -67,8 +67,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         *,
         solver="auto",
         damping=0.0,
-        tol=1e-8,
-        max_iter=None,
+        cg_tol=1e-8,
+        cg_max_iter=None,
         optimum_tol=1e-3,
         n_jobs=None,
         verbose=0,
@@ -76,8 +76,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self.estimator = estimator
         self.solver = solver
         self.damping = damping
-        self.tol = tol
-        self.max_iter = max_iter
+        self.cg_tol = cg_tol
+        self.cg_max_iter = cg_max_iter
         self.optimum_tol = optimum_tol
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -98,7 +98,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             fail("solver", "a str among {'auto', 'direct', 'cg'}", self.solver)
         for param, low, closed in (
             ("damping", 0.0, True),
-            ("tol", 0.0, False),
+            ("cg_tol", 0.0, False),
             ("optimum_tol", 0.0, False),
         ):
             value = getattr(self, param)
@@ -107,10 +107,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             if not ok:
                 bracket = "[" if closed else "("
                 fail(param, f"a float in the range {bracket}{low}, inf)", value)
-        if self.max_iter is not None and not (
-            isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1
+        if self.cg_max_iter is not None and not (
+            isinstance(self.cg_max_iter, numbers.Integral) and self.cg_max_iter >= 1
         ):
-            fail("max_iter", "an int in the range [1, inf) or None", self.max_iter)
+            fail("cg_max_iter", "an int in the range [1, inf) or None", self.cg_max_iter)
 
     def _get_estimator(self):
         return self._default_estimator() if self.estimator is None else self.estimator
@@ -292,7 +292,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.estimator_.predict(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict(X)
 
     @available_if(_delegate_has("decision_function"))
     def decision_function(self, X):
@@ -306,7 +307,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        return self.estimator_.decision_function(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.decision_function(X)
 
     # ------------------------------------------------------------------
     # shared steps of the influence methods
@@ -320,8 +322,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 self.objective_,
                 solver=self.solver,
                 damping=self.damping,
-                tol=self.tol,
-                max_iter=self.max_iter,
+                tol=self.cg_tol,
+                max_iter=self.cg_max_iter,
             )
             self.__dict__["_cached_solver"] = solver
         return solver

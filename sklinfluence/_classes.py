@@ -31,9 +31,9 @@ _PARAMETERS = """
         ``1/2 ||theta||^2`` to the objective. Its share stays fixed as the
         data grows. Zero by default: influence is taken for the model as
         fitted.
-    tol : float, default=1e-8
+    cg_tol : float, default=1e-8
         Relative residual for ``solver="cg"``.
-    max_iter : int, default=None
+    cg_max_iter : int, default=None
         Iteration cap per right-hand side for ``solver="cg"``; ``None`` means
         ``10 * n_params``.
     optimum_tol : float, default=1e-3
@@ -132,7 +132,8 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.estimator_.predict_proba(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict_proba(X)
 
     @available_if(_delegate_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -146,7 +147,8 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.estimator_.predict_log_proba(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict_log_proba(X)
 
 
 class InfluenceRegressor(RegressorMixin, BaseInfluence):
