@@ -126,8 +126,6 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self._get_estimator())
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.string = inner.input_tags.string
-        if tags.classifier_tags is not None and inner.classifier_tags is not None:
-            tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
 
     def get_metadata_routing(self):
@@ -351,6 +349,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         return design, self.target_encoding_(y)
 
     def _train_indices(self, train_indices):
+        check_is_fitted(self)
         n = self.X_fit_.shape[0]
         if train_indices is None:
             return np.arange(n)
