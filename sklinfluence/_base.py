@@ -453,8 +453,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         design, y = self._test_problem(X, y)
         _, F = self._test_factors(design, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m, K, _ = F.shape
         d = obj.X.shape[1]
         W = obj.theta[:, :d]
@@ -489,8 +489,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             n_features + fit_intercept)`` flattened in C order: the
             coefficients of each output followed by its intercept.
         """
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         Xb, Rb = self._train_rows(idx)
         rhs = inf.outer_rows(obj, Rb, Xb)
         return -self._total_weight() * self._solver().solve(rhs)
@@ -544,8 +544,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             :meth:`influence_params`.
         """
         method = self._check_method(method)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         if method == "exact":
             thetas = self._exact_refits(idx)
             return (thetas - obj.theta).reshape(len(idx), -1)
@@ -596,8 +596,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m = design.shape[0]
         eta_test = obj.decision(design)
         base_loss = obj.loss.loss(y, eta_test)
