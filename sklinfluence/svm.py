@@ -12,14 +12,13 @@ import numbers
 import warnings
 
 import numpy as np
-from scipy import optimize, sparse
+from scipy import linalg, optimize, sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _influence as inf
 from ._margin import OneVsRestMarginLoss, SmoothHinge, ovr_codes, ovr_weights
 from ._objective import LinearObjective
 
@@ -84,7 +83,7 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
     class_weight : dict or "balanced", default=None
         Weight of each class's samples, multiplying ``C``; ``"balanced"``
         uses ``n_samples / (n_classes * weighted count)``.
-    tol : float, default=1e-8
+    tol : float, default=1e-10
         Stop when the gradient norm of each binary objective falls below
         ``tol`` times its norm at zero.
     max_iter : int, default=1000
@@ -144,7 +143,7 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
         t=0.1,
         fit_intercept=True,
         class_weight=None,
-        tol=1e-8,
+        tol=1e-10,
         max_iter=1000,
     ):
         self.C = C
@@ -265,34 +264,28 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
     def _fit_binary(self, objective):
         """Minimize one binary objective; return its parameters and iterations."""
         p = objective.n_params
+        zero = np.zeros(p)
+        scale = max(np.linalg.norm(objective.gradient(zero)), 1e-300)
+        newton = p <= _NEWTON_MAX_PARAMS
 
         def value_and_grad(theta):
             return objective.value(theta), objective.gradient(theta).ravel()
 
-        # L-BFGS gets close cheaply; its stopping rule is made relative to the
-        # gradient at zero, the scale the Newton stage and the tests use too.
-        zero = np.zeros(p)
-        scale = max(np.linalg.norm(objective.gradient(zero)), 1e-300)
+        # L-BFGS gets close cheaply (loosely when Newton's method finishes the
+        # job); its stopping rule is relative to the gradient at zero.
+        gtol = (1e-4 if newton else self.tol) * scale / np.sqrt(p)
         result = optimize.minimize(
             value_and_grad,
             zero,
             jac=True,
             method="L-BFGS-B",
-            options={
-                "maxiter": self.max_iter,
-                "gtol": self.tol * scale / np.sqrt(p),
-                "ftol": 1e-15,
-                "maxcor": 20,
-            },
+            options={"maxiter": self.max_iter, "gtol": gtol, "ftol": 1e-15},
         )
-        theta = result.x.reshape(objective.theta.shape)
-        converged = np.linalg.norm(objective.gradient(theta.ravel())) <= self.tol * scale
-
-        # Polish: Newton's method converges quadratically from here.
-        if not converged and p <= _NEWTON_MAX_PARAMS:
-            theta, converged = inf.newton_refit(objective, theta, tol=self.tol)
-        if not converged:
-            grad = np.linalg.norm(objective.gradient(theta.ravel())) / scale
+        theta = result.x
+        if newton:
+            theta = _newton_polish(objective, theta, self.tol * scale)
+        grad = np.linalg.norm(objective.gradient(theta)) / scale
+        if not grad <= self.tol:
             warnings.warn(
                 "SmoothHingeClassifier did not converge: the relative gradient "
                 f"norm is {grad:.3g} after {result.nit} L-BFGS iterations "
@@ -301,7 +294,7 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return theta.ravel(), max(int(result.nit), 1)
+        return theta, max(int(result.nit), 1)
 
     def decision_function(self, X):
         """Signed distance-like scores ``X @ coef_.T + intercept_``.
@@ -337,6 +330,38 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _newton_polish(objective, theta, gtol, max_steps=50):
+    """Newton's method with backtracking, until ``||grad|| <= gtol``.
+
+    The Hessian gets a relative ridge of 1e-12 so that a direction with
+    (numerically) no curvature, e.g. the intercept when no point lies near
+    the margin at a small temperature, still gives a finite step.
+    """
+    value = objective.value(theta)
+    for _ in range(max_steps):
+        grad = objective.gradient(theta).ravel()
+        if np.linalg.norm(grad) <= gtol:
+            break
+        H = objective.hessian(theta)
+        H[np.diag_indices_from(H)] += 1e-12 * max(np.max(np.diag(H)), 1.0)
+        try:
+            step = linalg.cho_solve(linalg.cho_factor(H), grad)
+        except linalg.LinAlgError:
+            step = linalg.lstsq(H, grad)[0]
+
+        # Backtrack until the objective does not increase (up to rounding).
+        for _ in range(60):
+            candidate = theta - step
+            new_value = objective.value(candidate)
+            if new_value <= value + 1e-14 * abs(value):
+                break
+            step = step / 2
+        else:
+            break
+        theta, value = candidate, new_value
+    return theta
 
 
 class _OneVsRestObjective(LinearObjective):
