@@ -92,7 +92,7 @@ def run(n_train=300):
 
 def plot(actual, results, path):
     fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 3.8))
-    for ax, (t, (pred, r)) in zip(axes, results.items()):
+    for ax, (t, (pred, r)) in zip(axes, results.items(), strict=True):
         ax.scatter(actual, pred, s=10, alpha=0.7)
         lim = np.abs(np.concatenate([actual, pred])).max() * 1.05
         ax.plot([-lim, lim], [-lim, lim], color="grey", lw=0.8, ls="--")

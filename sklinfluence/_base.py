@@ -220,9 +220,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
 
         # Influence functions assume an optimum; say so when this is not one.
         self.optimality_ = self.objective_.relative_gradient_norm()
-        if spec.hinge_smoothing is not None and not self.optimality_ <= self.optimum_tol:
+        at_optimum = self.optimality_ <= self.optimum_tol
+        if spec.hinge_smoothing is not None and not at_optimum:
             _warn_hinge_smoothing(final, spec.hinge_smoothing, self.optimality_)
-        elif not self.optimality_ <= self.optimum_tol:
+        elif not at_optimum:
             warnings.warn(
                 f"The fitted {type(final).__name__} is not at an optimum of the "
                 "objective sklinfluence assumes: the relative gradient norm is "

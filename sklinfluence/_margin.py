@@ -58,7 +58,7 @@ class Hinge(_Margin):
 
 
 class SquaredHinge(_Margin):
-    """``max(0, 1 - m)**2``; C^1, with generalized second derivative ``2 * 1[m < 1]``."""
+    """``max(0, 1 - m)**2``: C^1, generalized second derivative ``2 * 1[m < 1]``."""
 
     def __call__(self, m):
         m = np.asarray(m, dtype=np.float64)

@@ -129,12 +129,19 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
     >>> from sklearn.datasets import load_breast_cancer
     >>> from sklearn.preprocessing import scale
     >>> from sklinfluence import SmoothHingeClassifier
+    >>> from sklinfluence import InfluenceClassifier
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> clf = SmoothHingeClassifier(C=0.1, t=0.1).fit(scale(X), y)
+    >>> X = scale(X)
+    >>> clf = SmoothHingeClassifier(C=0.1, t=0.1).fit(X, y)
     >>> clf.coef_.shape
     (1, 30)
-    >>> round(clf.score(scale(X), y), 2)
-    0.99
+    >>> round(clf.score(X, y), 2)
+    0.98
+    >>> model = InfluenceClassifier(SmoothHingeClassifier(C=0.1)).fit(X, y)
+    >>> bool(model.optimality_ < 1e-8)
+    True
+    >>> model.removal_effect(X[:2], y[:2]).shape
+    (569, 2)
     """
 
     def __init__(
@@ -243,7 +250,7 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
                 sample_weight=sample_weight,
             )
         weight = ovr_weights(y_index, cw, n_classes)
-        mass = (sample_weight[:, None] * weight * (ovr_codes(n_classes)[y_index] > 0))
+        mass = sample_weight[:, None] * weight * (ovr_codes(n_classes)[y_index] > 0)
         if n_classes == 2:
             positive = np.bincount(y_index, weights=sample_weight * weight[:, 0])
             if np.any(positive == 0):

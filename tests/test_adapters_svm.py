@@ -218,8 +218,9 @@ def test_hinge_models_warn_that_smoothing_is_the_cause(estimator, t):
 
 def test_raw_hinge_hessian_is_the_penalty_only():
     X, y = _data("breast_cancer")
-    model = _fit(_lsvc(C=0.1, loss="hinge", intercept_scaling=2.0), X, y,
-                 hinge_smoothing=0.0)
+    model = _fit(
+        _lsvc(C=0.1, loss="hinge", intercept_scaling=2.0), X, y, hinge_smoothing=0.0
+    )
     H = model.objective_.hessian()
     expected = np.ones(X.shape[1] + 1)
     expected[-1] = 1 / 4.0
