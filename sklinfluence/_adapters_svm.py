@@ -17,9 +17,13 @@ the margin are where the two disagree most). The fit-time stationarity check
 therefore always reports a gap for these models, and says that the
 smoothing is its cause. ``removal_effect(method="exact")`` refits the
 smoothed objective, not the hinge model.
+
+Class weights (``"balanced"`` included) are held fixed when a point is
+removed, as for the other adapters: re-balancing is an O(1/n) effect.
 """
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import SGDClassifier
 from sklearn.svm import SVC, LinearSVC
 from sklearn.utils.class_weight import compute_class_weight
@@ -253,7 +257,9 @@ class _FitIntercept:
 
     def __init__(self, estimator):
         self.classes_ = estimator.classes_
-        self.coef_ = np.asarray(estimator.coef_)
+        # A model fitted on sparse data keeps coef_ sparse.
+        coef = estimator.coef_
+        self.coef_ = coef.toarray() if sparse.issparse(coef) else np.asarray(coef)
         self.intercept_ = estimator.intercept_
 
 

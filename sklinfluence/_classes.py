@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -160,6 +161,9 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         # liblinear fits no multinomial model (sklearn >= 1.8 refuses it).
         final = inner[-1] if isinstance(inner, Pipeline) else inner
         if isinstance(final, LogisticRegression) and final.solver == "liblinear":
+            tags.classifier_tags.multi_class = False
+        # libsvm's multiclass is one-vs-one: only binary SVC has an adapter.
+        if isinstance(final, SVC):
             tags.classifier_tags.multi_class = False
         return tags
 

@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._margin import OneVsRestMarginLoss, SmoothHinge, ovr_codes, ovr_weights
 from ._objective import LinearObjective
@@ -140,7 +141,7 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
     >>> model = InfluenceClassifier(SmoothHingeClassifier(C=0.1)).fit(X, y)
     >>> bool(model.optimality_ < 1e-8)
     True
-    >>> model.removal_effect(X[:2], y[:2]).shape
+    >>> model.removal_effect(X[:2], y[:2], method="first_order").shape
     (569, 2)
     """
 
@@ -281,13 +282,18 @@ class SmoothHingeClassifier(ClassifierMixin, BaseEstimator):
         # L-BFGS gets close cheaply (loosely when Newton's method finishes the
         # job); its stopping rule is relative to the gradient at zero.
         gtol = (1e-4 if newton else self.tol) * scale / np.sqrt(p)
-        result = optimize.minimize(
-            value_and_grad,
-            zero,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.max_iter, "gtol": gtol, "ftol": 1e-15},
-        )
+        # L-BFGS-B calls BLAS on vectors of length n_params; on a busy machine
+        # a multi-threaded BLAS makes each of those calls orders of magnitude
+        # slower, so small problems run it single-threaded.
+        limits = 1 if objective.X.shape[0] * p <= 10**6 else None
+        with threadpool_limits(limits=limits, user_api="blas"):
+            result = optimize.minimize(
+                value_and_grad,
+                zero,
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": self.max_iter, "gtol": gtol, "ftol": 1e-15},
+            )
         theta = result.x
         if newton:
             theta = _newton_polish(objective, theta, self.tol * scale)
