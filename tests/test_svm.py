@@ -144,3 +144,26 @@ def test_max_iter_too_small_warns():
     X, y = _scaled(load_breast_cancer)
     with pytest.warns(Warning, match="did not converge"):
         SmoothHingeClassifier(t=1e-3, max_iter=1, tol=1e-14).fit(X[:, :2000], y)
+
+
+def test_influence_perturb_matches_refits_with_a_moved_input():
+    # One-vs-rest on iris: moving one training input and refitting changes
+    # the (summed) test loss by (c_i / sum c) * I_pert . delta.
+    X, y = _scaled(load_iris)
+    X_train, y_train, X_test, y_test = X[:-10], y[:-10], X[-10:-7], y[-10:-7]
+    clf = SmoothHingeClassifier(C=0.1, t=0.1)
+    model = InfluenceClassifier(clf).fit(X_train, y_train)
+    obj = model.objective_
+    codes = model.target_encoding_(y_test)
+    base = obj.loss.loss(codes, obj.decision(X_test))
+    weight = obj.data_weights()
+    i, h = 7, 1e-5
+    pert = model.influence_perturb(X_test, y_test, train_indices=[i])[0]
+    for a in range(X.shape[1]):
+        moved = X_train.copy()
+        moved[i, a] += h
+        refit = SmoothHingeClassifier(C=0.1, t=0.1).fit(moved, y_train)
+        theta = np.hstack([refit.coef_, refit.intercept_[:, None]]).ravel()
+        actual = (obj.loss.loss(codes, obj.decision(X_test, theta)) - base) / h
+        predicted = weight[i] / weight.sum() * pert[:, a]
+        assert_allclose(predicted, actual, rtol=1e-3, atol=1e-6)
