@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 __all__ = [
     "ApproximationWarning",
     "ConvergenceWarning",
+    "HingeSmoothingWarning",
     "IllConditionedHessianWarning",
     "UnsupportedEstimatorError",
 ]
@@ -36,4 +37,17 @@ class UnsupportedEstimatorError(TypeError, ValueError):
     """The wrapped estimator, or one of its settings, has no influence adapter.
 
     The message names the estimators and settings that are supported.
+    """
+
+
+class HingeSmoothingWarning(UserWarning):
+    """Influence on a hinge-loss model borrows derivatives from a smoothed hinge.
+
+    The hinge ``max(0, 1 - m)`` has no second derivative at the margin, so
+    the influence of a model trained on it (``LinearSVC(loss="hinge")``,
+    ``SVC(kernel="linear")``, ``SGDClassifier(loss="hinge")``) uses the
+    derivatives of the smooth hinge at temperature ``hinge_smoothing``. The
+    fitted parameters are not an optimum of that smoothed objective, whatever
+    the solver's tolerance, so the influences are approximations. For exact
+    influences, train :class:`~sklinfluence.SmoothHingeClassifier` instead.
     """
