@@ -413,7 +413,9 @@ def main(argv=None):
                     f"{rep['peak_bytes'] / base:4.2f} x (input+result "
                     f"{fmt_bytes(base)})  maxrss {fmt_bytes(rep['maxrss_bytes'])}"
                 )
-            if "error" not in loo:
+            if "error" in loo:
+                rows.append(f"  {'exact LOO':<26} failed: {loo['error']}")
+            else:
                 rows.append(
                     f"  {'exact LOO (extrapolated)':<26} {fmt_time(loo['time']):>10}  "
                     f"({loo['time_per_refit']:.3f} s per warm-started refit x n)"

@@ -29,7 +29,7 @@ from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import DIRECT_MAX_PARAMS, make_solver
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, HingeSmoothingWarning
 
 REMOVAL_METHODS = ("first_order", "newton", "exact")
 
@@ -68,18 +68,20 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         *,
         solver="auto",
         damping=0.0,
-        tol=1e-8,
-        max_iter=None,
-        optimum_tol=1e-3,
+        cg_tol=1e-8,
+        cg_max_iter=None,
+        optimum_tol=1e-2,
+        hinge_smoothing=0.01,
         n_jobs=None,
         verbose=0,
     ):
         self.estimator = estimator
         self.solver = solver
         self.damping = damping
-        self.tol = tol
-        self.max_iter = max_iter
+        self.cg_tol = cg_tol
+        self.cg_max_iter = cg_max_iter
         self.optimum_tol = optimum_tol
+        self.hinge_smoothing = hinge_smoothing
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -99,8 +101,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             fail("solver", "a str among {'auto', 'direct', 'cg'}", self.solver)
         for param, low, closed in (
             ("damping", 0.0, True),
-            ("tol", 0.0, False),
+            ("cg_tol", 0.0, False),
             ("optimum_tol", 0.0, False),
+            ("hinge_smoothing", 0.0, True),
         ):
             value = getattr(self, param)
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -108,10 +111,12 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             if not ok:
                 bracket = "[" if closed else "("
                 fail(param, f"a float in the range {bracket}{low}, inf)", value)
-        if self.max_iter is not None and not (
-            isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1
+        if self.cg_max_iter is not None and not (
+            isinstance(self.cg_max_iter, numbers.Integral) and self.cg_max_iter >= 1
         ):
-            fail("max_iter", "an int in the range [1, inf) or None", self.max_iter)
+            fail(
+                "cg_max_iter", "an int in the range [1, inf) or None", self.cg_max_iter
+            )
 
     def _get_estimator(self):
         return self._default_estimator() if self.estimator is None else self.estimator
@@ -125,8 +130,6 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self._get_estimator())
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.string = inner.input_tags.string
-        if tags.classifier_tags is not None and inner.classifier_tags is not None:
-            tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
 
     def get_metadata_routing(self):
@@ -188,7 +191,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self._check_targets(y)
         if sample_weight is not None:
             sample_weight = check_array(
-                sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+                sample_weight,
+                ensure_2d=False,
+                dtype=np.float64,
+                input_name="sample_weight",
             )
             if sample_weight.shape != (len(y),):
                 raise ValueError(
@@ -208,25 +214,35 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self.sample_weight_ = (
             np.ones(len(y)) if sample_weight is None else sample_weight.astype(float)
         )
-        spec = build_spec(final, design, y, sample_weight)
+        spec = build_spec(
+            final, design, y, sample_weight, hinge_smoothing=self.hinge_smoothing
+        )
         self.objective_ = spec.objective
         self.target_encoding_ = spec.encode
         self.__dict__.pop("_cached_solver", None)
         self._set_classes(final)
 
         # Influence functions assume an optimum; say so when this is not one.
+        self._warn_if_ill_posed(final, design, y)
         self.optimality_ = self.objective_.relative_gradient_norm()
-        if not self.optimality_ <= self.optimum_tol:
+        at_optimum = self.optimality_ <= self.optimum_tol
+        if spec.hinge_smoothing is not None and not at_optimum:
+            _warn_hinge_smoothing(final, spec.hinge_smoothing, self.optimality_)
+        elif not at_optimum:
             warnings.warn(
                 f"The fitted {type(final).__name__} is not at an optimum of the "
                 "objective sklinfluence assumes: the relative gradient norm is "
                 f"{self.optimality_:.3g} (optimum_tol={self.optimum_tol:g}). "
-                "Influence values assume an optimum; refit with a tighter tol "
-                "or larger max_iter.",
+                "Influence values assume an optimum and err by roughly a tenth "
+                "of this figure; refit with a tighter tol (e.g. 1e-10) or a "
+                "larger max_iter, or a second-order solver.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
         return self
+
+    def _warn_if_ill_posed(self, final, design, y):
+        """Hook for conditions under which the objective has no finite optimum."""
 
     def _route_sample_weight(self, sample_weight):
         """Keyword arguments that pass ``sample_weight`` to the inner ``fit``."""
@@ -247,10 +263,14 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         if isinstance(estimator, Pipeline):
             last_name, last = estimator.steps[-1]
             if not has_fit_parameter(last, "sample_weight"):
-                raise ValueError(f"{type(last).__name__} does not accept sample_weight.")
+                raise ValueError(
+                    f"{type(last).__name__} does not accept sample_weight."
+                )
             return {f"{last_name}__sample_weight": sample_weight}
         if not has_fit_parameter(estimator, "sample_weight"):
-            raise ValueError(f"{type(estimator).__name__} does not accept sample_weight.")
+            raise ValueError(
+                f"{type(estimator).__name__} does not accept sample_weight."
+            )
         return {"sample_weight": sample_weight}
 
     def _final_step(self, X, training=False):
@@ -259,9 +279,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         design = X
         if isinstance(final, Pipeline):
             design = final[:-1].transform(X)
-            design = check_array(
-                design, accept_sparse=["csr", "csc"], dtype=np.float64
-            )
+            design = check_array(design, accept_sparse=["csr", "csc"], dtype=np.float64)
             final = final[-1]
         if isinstance(final, FrozenEstimator):
             final = final.estimator
@@ -293,7 +311,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.estimator_.predict(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict(X)
 
     @available_if(_delegate_has("decision_function"))
     def decision_function(self, X):
@@ -307,7 +326,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        return self.estimator_.decision_function(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.decision_function(X)
 
     # ------------------------------------------------------------------
     # shared steps of the influence methods
@@ -321,8 +341,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 self.objective_,
                 solver=self.solver,
                 damping=self.damping,
-                tol=self.tol,
-                max_iter=self.max_iter,
+                tol=self.cg_tol,
+                max_iter=self.cg_max_iter,
             )
             self.__dict__["_cached_solver"] = solver
         solver.n_jobs, solver.verbose = self.n_jobs, self.verbose
@@ -339,6 +359,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         return design, self.target_encoding_(y)
 
     def _train_indices(self, train_indices):
+        check_is_fitted(self)
         n = self.X_fit_.shape[0]
         if train_indices is None:
             return np.arange(n)
@@ -383,7 +404,12 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         obj = self.objective_
         R_test = inf.gradient_coefs(obj, design, y)
         F = inf.influence_factors(
-            obj, self._solver(), design, R_test, n_jobs=self.n_jobs, verbose=self.verbose
+            obj,
+            self._solver(),
+            design,
+            R_test,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
         )
         return R_test, F
 
@@ -461,8 +487,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         design, y = self._test_problem(X, y)
         _, F = self._test_factors(design, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m, K, _ = F.shape
         d = obj.X.shape[1]
         W = obj.theta[:, :d]
@@ -494,7 +520,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -----
         With ``solver="cg"`` (the default above 2000 parameters, e.g. sparse
         text features) this costs one Hessian solve per training point, each up to
-        ``max_iter`` passes over the training data; over more than 1000
+        ``cg_max_iter`` passes over the training data; over more than 1000
         solves it runs only when ``train_indices`` names the points.
 
         Returns
@@ -504,8 +530,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             n_features + fit_intercept)`` flattened in C order: the
             coefficients of each output followed by its intercept.
         """
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         self._check_solves(len(idx), 1, "influence_params", train_indices)
         solver = self._solver()
         out = np.empty((len(idx), obj.n_params))
@@ -524,11 +550,11 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         mislabelled example, worth reviewing first.
 
         It needs the leverage ``x_i^T H^-1 x_i`` of each point: free with the
-        direct solver (one product with the dense inverse).
-        With ``solver="cg"`` (the default above 2000 parameters, e.g. sparse
-        text features) this costs ``n_outputs`` Hessian solves per training point, each up to
-        ``max_iter`` passes over the training data; over more than 1000
-        solves it runs only when ``train_indices`` names the points.
+        direct solver (one product with the dense inverse). With
+        ``solver="cg"`` (the default above 2000 parameters, e.g. sparse text
+        features) it costs ``n_outputs`` Hessian solves per training point,
+        each up to ``cg_max_iter`` passes over the training data; over more
+        than 1000 solves it runs only when ``train_indices`` names the points.
 
         Parameters
         ----------
@@ -575,8 +601,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             :meth:`influence_params`.
         """
         method = self._check_method(method)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         if method == "exact":
             thetas = self._exact_refits(idx)
             return (thetas - obj.theta).reshape(len(idx), -1)
@@ -638,8 +664,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m = design.shape[0]
         eta_test = obj.decision(design)
         base_loss = obj.loss.loss(y, eta_test)
@@ -687,7 +713,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             if np.any(b):
                 delta_eta += b[:, None, None] * obj.design_times(design, phi)[None]
             new_eta = (eta_test[None] + delta_eta).reshape(-1, K)
-            new_loss = obj.loss.loss(np.tile(y, len(sel)), new_eta).reshape(-1, m)
+            # Repeat the test targets once per removed point (targets may be
+            # 2-d, e.g. one +-1 code per output).
+            y_rep = np.tile(y, (len(sel),) + (1,) * (np.ndim(y) - 1))
+            new_loss = obj.loss.loss(y_rep, new_eta).reshape(-1, m)
             out[rows] = new_loss - base_loss
         return out
 
@@ -782,6 +811,27 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
 def _refit_without(objective, i):
     """Newton refit of ``objective`` without row ``i``, from the fitted parameters."""
     return inf.newton_refit(objective.without(i), objective.theta)
+
+
+def _warn_hinge_smoothing(final, t, optimality):
+    """Say why a hinge model is not at an optimum of the objective used."""
+    what = (
+        "the raw hinge (hinge_smoothing=0), whose Hessian holds only the penalty"
+        if t == 0
+        else f"the smooth hinge at temperature hinge_smoothing={t:g}"
+    )
+    warnings.warn(
+        f"The fitted {type(final).__name__} minimizes the non-differentiable "
+        f"hinge loss; its influences use the derivatives of {what}. The fitted "
+        "parameters are not an optimum of that objective (relative gradient "
+        f"norm {optimality:.3g}) because of the smoothing, not because the "
+        "solver stopped early: raising max_iter or tightening tol will not "
+        "change this. Influences are approximations of the hinge model's "
+        "leave-one-out changes; for exact influences train "
+        "sklinfluence.SmoothHingeClassifier instead.",
+        HingeSmoothingWarning,
+        stacklevel=3,
+    )
 
 
 def _merge_top(idx, val, new_idx, new_val, k):

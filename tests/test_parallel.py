@@ -32,7 +32,7 @@ def wine_models():
     """One dense and one sparse (conjugate gradients) fitted wrapper."""
     X, y, X_test, y_test = _wine_problem()
     dense = _fit(X, y)
-    cg = _fit(sparse.csr_matrix(X), y, solver="cg", tol=1e-10)
+    cg = _fit(sparse.csr_matrix(X), y, solver="cg", cg_tol=1e-10)
     return dense, cg, X_test, y_test
 
 

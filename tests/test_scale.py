@@ -86,7 +86,7 @@ def test_cg_on_sparse_pipeline_matches_refits():
     X, y, X_test, y_test = _cancer()
     to_sparse = FunctionTransformer(sparse.csr_matrix, accept_sparse=True)
     pipe = make_pipeline(to_sparse, _lr())
-    model = InfluenceClassifier(pipe, solver="cg", tol=1e-12).fit(X, y)
+    model = InfluenceClassifier(pipe, solver="cg", cg_tol=1e-12).fit(X, y)
     idx = [3, 77, 150]
     predicted = model.removal_effect(X_test, y_test, method="newton", train_indices=idx)
     lr = model.estimator_[-1]
@@ -140,7 +140,7 @@ def test_hessian_operator_matches_objective_hessian():
 
 def test_cg_failure_warns_with_figures_and_returns_iterates():
     X, y, X_test, y_test = _wine()
-    model = InfluenceClassifier(_lr(), solver="cg", max_iter=2).fit(X, y)
+    model = InfluenceClassifier(_lr(), solver="cg", cg_max_iter=2).fit(X, y)
     with pytest.warns(
         ConvergenceWarning,
         match=r"did not converge for 28 of 28.*"
