@@ -696,9 +696,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             )
 
         # Newton step: the change of every test score, then the loss there.
-        self._check_solves(
-            len(idx), obj.n_outputs, "method='newton'", train_indices
-        )
+        self._check_solves(len(idx), obj.n_outputs, "method='newton'", train_indices)
         solver = self._solver()
         E = inf.unit_factors(obj, solver, design)
         K = obj.n_outputs
