@@ -58,6 +58,15 @@ def _project_columns(sum_to_zero, shape, B):
     return (V - V.mean(axis=0, keepdims=True)).reshape(B.shape)
 
 
+def _add_lift(H, mu, K, cols):
+    """Add ``mu * J`` (``J = (1/K) 11^T (x) I``) to ``H`` in place."""
+    H4 = H.reshape(K, cols, K, cols)
+    diag = np.arange(cols)
+    for k in range(K):
+        for m in range(K):
+            H4[k, diag, m, diag] += mu / K
+
+
 class HessianOperator:
     """The Hessian of a linear objective at its fitted parameters, as an operator.
 
@@ -230,7 +239,7 @@ class HessianOperator:
         H = H.reshape(K * cols, K * cols)
         H[np.diag_indices_from(H)] += self.ridge
         if lifted and self.mu:
-            H += self.mu * np.kron(np.full((K, K), 1.0 / K), np.eye(cols))
+            _add_lift(H, self.mu, K, cols)
         return H
 
     def _scaled_design(self, Xb, w):
@@ -289,7 +298,7 @@ class DirectSolver:
         if objective.sum_to_zero:
             K, cols = objective.theta.shape
             mu = max(np.mean(np.diag(H)), 1.0)
-            H += mu * np.kron(np.full((K, K), 1.0 / K), np.eye(cols))
+            _add_lift(H, mu, K, cols)
         p = H.shape[0]
         self.bytes_per_rhs = 8 * 2 * p
 
@@ -297,6 +306,13 @@ class DirectSolver:
         self._factor = self._cholesky(H)
         self._inverse = None
         if self._factor is None:
+            if hessian is None:
+                H = HessianOperator(objective, damping=damping, lift=False).dense()
+            else:
+                H = hessian.copy()
+                H[np.diag_indices_from(H)] += damping
+            if objective.sum_to_zero:
+                _add_lift(H, max(np.mean(np.diag(H)), 1.0), *objective.theta.shape)
             self._inverse = self._restrict(self._eigh_inverse(H))
 
     def _restrict(self, inverse):
@@ -317,12 +333,16 @@ class DirectSolver:
         return self._inverse
 
     def _cholesky(self, H):
-        """The lower Cholesky factor of ``H``, or None if not clearly SPD."""
+        """The lower Cholesky factor of ``H``, or None if not clearly SPD.
+
+        ``H`` is overwritten (the factor takes its memory); the caller
+        rebuilds it for the eigendecomposition when None is returned.
+        """
+        anorm = float(np.abs(H).sum(axis=0).max())
         try:
-            factor = linalg.cholesky(H, lower=True)
+            factor = linalg.cholesky(H, lower=True, overwrite_a=True)
         except linalg.LinAlgError:
             return None
-        anorm = float(np.abs(H).sum(axis=0).max())
         rcond, info = lapack.dpocon(factor, anorm, uplo="L")
         if info != 0 or not rcond > H.shape[0] / CONDITION_WARN:
             return None

@@ -31,7 +31,14 @@ import numpy as np
 from joblib import effective_n_jobs
 from scipy import linalg, sparse
 
-from ._parallel import batch_size, blocks, map_blocks, progress, split_for_jobs
+from ._parallel import (
+    batch_size,
+    blocks,
+    map_blocks,
+    progress,
+    result_share,
+    split_for_jobs,
+)
 from .exceptions import ApproximationWarning, ConvergenceWarning
 
 __all__ = ["batch_size", "blocks"]
@@ -247,7 +254,11 @@ def pair_all(
     m = F.shape[-1]
     model = RowModel(objective)
     K, cols = objective.theta.shape
-    slices = blocks(len(idx), row_bytes(X, 2 * m + 4 * K + K * cols))
+    slices = blocks(
+        len(idx),
+        row_bytes(X, 2 * m + 4 * K + K * cols),
+        max_bytes=result_share(8 * len(idx) * m),
+    )
     weights = np.broadcast_to(np.asarray(weights, dtype=np.float64), (len(idx),))
     if offset_weights is not None:
         offset_weights = np.broadcast_to(offset_weights, (len(idx),))
@@ -315,7 +326,9 @@ def top_influences(objective, F, k, scale, *, n_jobs=None, verbose=0):
     model = RowModel(objective)
     idx = np.arange(n)
     K, cols = objective.theta.shape
-    slices = blocks(n, row_bytes(X, 4 * m + 4 * K + K * cols))
+    slices = blocks(
+        n, row_bytes(X, 4 * m + 4 * K + K * cols), max_bytes=result_share(8 * n * m)
+    )
     tasks = (
         (model, *block_rows(X, y, idx, sl), F, scale, k, sl.start) for sl in slices
     )

@@ -30,7 +30,7 @@ def block_budget():
     return min(int(get_config()["working_memory"] * 2**20), MAX_BLOCK_BYTES)
 
 
-def batch_size(bytes_per_row, n_rows):
+def batch_size(bytes_per_row, n_rows, max_bytes=None):
     """Rows per block so that a block's temporaries stay within the budget.
 
     Parameters
@@ -39,19 +39,32 @@ def batch_size(bytes_per_row, n_rows):
         Bytes of every array a block allocates, per row of the block.
     n_rows : int
         Rows to cover.
+    max_bytes : int, default=None
+        A tighter cap than the budget, e.g. a fraction of the result so that
+        temporaries stay small next to it.
 
     Returns
     -------
     size : int
         At least 1 and at most ``max(n_rows, 1)``.
     """
-    size = block_budget() // max(int(bytes_per_row), 1)
+    budget = block_budget() if max_bytes is None else min(block_budget(), max_bytes)
+    size = budget // max(int(bytes_per_row), 1)
     return int(min(max(1, size), max(n_rows, 1)))
 
 
-def blocks(n_rows, bytes_per_row):
+def blocks(n_rows, bytes_per_row, max_bytes=None):
     """Slices covering ``range(n_rows)`` in blocks of :func:`batch_size` rows."""
-    return list(gen_batches(n_rows, batch_size(bytes_per_row, n_rows)))
+    return list(gen_batches(n_rows, batch_size(bytes_per_row, n_rows, max_bytes)))
+
+
+def result_share(result_bytes):
+    """Temporaries cap for a loop producing ``result_bytes``: a sixteenth of it.
+
+    Keeps the peak memory of a blocked computation close to its input plus
+    its result (at least 1 MiB, so small problems are not cut too finely).
+    """
+    return max(2**20, int(result_bytes) // 16)
 
 
 def progress(iterable, *, total, verbose, desc):
