@@ -8,12 +8,20 @@ perturbing them would do.
 from ._classes import InfluenceClassifier, InfluenceRegressor
 from ._explanation import Explanation
 from ._objective import LinearObjective
+from .mislabel import (
+    fraction_found_at,
+    mislabel_detection_curve,
+    mislabel_ranking,
+)
 
 __all__ = [
     "Explanation",
     "InfluenceClassifier",
     "InfluenceRegressor",
     "LinearObjective",
+    "fraction_found_at",
+    "mislabel_detection_curve",
+    "mislabel_ranking",
 ]
 
 __version__ = "0.1.0"

@@ -108,7 +108,8 @@ def mislabel_detection_curve(order, flipped):
     --------
     >>> import numpy as np
     >>> from sklinfluence import mislabel_detection_curve
-    >>> checked, found = mislabel_detection_curve([2, 0, 1, 3], [False, False, True, True])
+    >>> flipped = [False, False, True, True]
+    >>> checked, found = mislabel_detection_curve([2, 0, 1, 3], flipped)
     >>> found.tolist()
     [0.0, 0.5, 0.5, 0.5, 1.0]
     """

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _issue5_refits import exact_loo_log_loss, refit_without, tight_logistic
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.linear_model import LogisticRegression
@@ -9,7 +10,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler, scale
 
-from _issue5_refits import exact_loo_log_loss, refit_without, tight_logistic
 from sklinfluence import InfluenceClassifier, InfluenceRegressor
 from sklinfluence._adapters import ADAPTERS
 from sklinfluence.model_selection import (
@@ -282,9 +282,9 @@ def test_scorer_errors():
 
 
 def test_regressor_wrapping_is_chosen_by_type():
-    from sklinfluence.model_selection import _wrap
-
     from sklearn.linear_model import Ridge
+
+    from sklinfluence.model_selection import _wrap
 
     assert isinstance(_wrap(Ridge()), InfluenceRegressor)
     assert isinstance(_wrap(LogisticRegression()), InfluenceClassifier)
