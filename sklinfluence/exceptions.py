@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 __all__ = [
     "ConvergenceWarning",
     "IllConditionedHessianWarning",
+    "NoInputDerivativeWarning",
     "UnsupportedEstimatorError",
 ]
 
@@ -27,4 +28,15 @@ class UnsupportedEstimatorError(TypeError, ValueError):
     """The wrapped estimator, or one of its settings, has no influence adapter.
 
     The message names the estimators and settings that are supported.
+    """
+
+
+class NoInputDerivativeWarning(UserWarning):
+    """A pipeline step has no derivative in its input, so some results are NaN.
+
+    Raised by ``influence_perturb(..., space="input")`` when a fitted step in
+    front of the model (a one-hot encoder, a discretizer, an imputer, or a
+    step whose Jacobian sklinfluence does not know) reads a raw column: the
+    chain rule cannot be applied through it, so that column is NaN rather
+    than a guess. The message names the steps and columns.
     """
