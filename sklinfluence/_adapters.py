@@ -9,6 +9,7 @@ verifies that the fitted parameters are an optimum of it.
 """
 
 from dataclasses import dataclass
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.class_weight import compute_class_weight
