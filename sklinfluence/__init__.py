@@ -8,12 +8,20 @@ perturbing them would do.
 from ._classes import InfluenceClassifier, InfluenceRegressor
 from ._explanation import Explanation
 from ._objective import LinearObjective
+from .display import (
+    InfluentialExamplesDisplay,
+    MislabelReviewDisplay,
+    RemovalEffectDisplay,
+)
 
 __all__ = [
     "Explanation",
     "InfluenceClassifier",
     "InfluenceRegressor",
+    "InfluentialExamplesDisplay",
     "LinearObjective",
+    "MislabelReviewDisplay",
+    "RemovalEffectDisplay",
 ]
 
 __version__ = "0.1.0"

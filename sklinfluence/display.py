@@ -650,7 +650,7 @@ class InfluentialExamplesDisplay:
         >>> from sklearn.linear_model import LogisticRegression
         >>> from sklinfluence import InfluenceClassifier
         >>> from sklinfluence.display import InfluentialExamplesDisplay
-        >>> X, y = load_digits(return_X_y=True)
+        >>> X, y = load_digits(n_class=2, return_X_y=True)
         >>> X = X / 16
         >>> clf = LogisticRegression(C=0.1, tol=1e-8, max_iter=1000)
         >>> model = InfluenceClassifier(clf).fit(X[:300], y[:300])
