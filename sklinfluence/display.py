@@ -55,7 +55,8 @@ def _rows(X, positions):
 
 
 def _label(index, position):
-    return position if index is None else np.asarray(index)[position]
+    label = position if index is None else np.asarray(index)[position]
+    return label.item() if isinstance(label, np.generic) else label
 
 
 # ----------------------------------------------------------------------
@@ -573,6 +574,26 @@ class InfluentialExamplesDisplay:
         Returns
         -------
         display : InfluentialExamplesDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sklinfluence import InfluenceClassifier
+        >>> from sklinfluence.display import InfluentialExamplesDisplay
+        >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+        >>> pipe = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-8))
+        >>> model = InfluenceClassifier(pipe).fit(X.iloc[:300], y.iloc[:300])
+        >>> explanation = model.explain(X.iloc[300:302], y.iloc[300:302], n_top=2)
+        >>> display = InfluentialExamplesDisplay.from_explanation(explanation, 1)
+        >>> display.test_label  # the DataFrame's index label
+        301
+        >>> len(display.bars_)
+        4
         """
         e = explanation
         if not (
