@@ -94,6 +94,12 @@ def test_perturb_frame_names_model_features(fair):
     assert list(frame.index) == [
         (X_train.index[i], X_test.index[j]) for i in (4, 7) for j in (0, 1)
     ]
+    with pytest.warns(NoInputDerivativeWarning):
+        raw = model.influence_perturb(
+            X_test.iloc[:2], y_test.iloc[:2], train_indices=[4, 7], space="input"
+        )
+    assert list(raw.columns) == list(X_train.columns)
+    assert raw["occupation"].isna().all() and raw["age"].notna().all()
 
 
 def _test_loss(final, prep, X_train, y_train, x_test, y_test):
