@@ -101,8 +101,8 @@ class LabelEncoding:
         unseen = classes[index] != y
         if np.any(unseen):
             raise ValueError(
-                f"y contains labels not seen in fit: {np.unique(y[unseen])!r}. "
-                f"The model was trained on classes {classes!r}; pass test labels "
+                f"y contains labels not seen in fit: {np.unique(y[unseen]).tolist()}. "
+                f"The model was trained on classes {classes.tolist()}; pass labels "
                 "from these classes, or y=None to explain the predicted labels."
             )
         return index if self.codes is None else self.codes[index]

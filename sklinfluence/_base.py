@@ -127,8 +127,6 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self._get_estimator())
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.string = inner.input_tags.string
-        if tags.classifier_tags is not None and inner.classifier_tags is not None:
-            tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
 
     def get_metadata_routing(self):
@@ -367,6 +365,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         return design, self.target_encoding_(y)
 
     def _train_indices(self, train_indices):
+        check_is_fitted(self)
         n = self.X_fit_.shape[0]
         if train_indices is None:
             return np.arange(n)
@@ -510,8 +509,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         space = self._check_space(space)
         design, y = self._test_problem(X, y)
         _, F = self._test_factors(design, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m, K, _ = F.shape
         d = obj.X.shape[1]
         W = obj.theta[:, :d]
@@ -580,8 +579,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             n_features + fit_intercept)`` flattened in C order: the
             coefficients of each output followed by its intercept.
         """
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         Xb, Rb = self._train_rows(idx)
         rhs = inf.outer_rows(obj, Rb, Xb)
         return -self._total_weight() * self._solver().solve(rhs)
@@ -637,8 +636,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             :meth:`influence_params`.
         """
         method = self._check_method(method)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         if method == "exact":
             thetas = self._exact_refits(idx)
             return (thetas - obj.theta).reshape(len(idx), -1)
@@ -690,8 +689,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m = design.shape[0]
         eta_test = obj.decision(design)
         base_loss = obj.loss.loss(y, eta_test)

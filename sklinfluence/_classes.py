@@ -5,8 +5,10 @@ import warnings
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._base import BaseInfluence, _delegate_has
 from .exceptions import IllConditionedHessianWarning
@@ -126,9 +128,34 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
 
     def _check_targets(self, y):
         check_classification_targets(y)
+        if np.unique(y).size < 2:
+            raise ValueError(
+                "The training data contain only one class; a classifier needs "
+                "samples of at least 2 classes."
+            )
+        if not self.__sklearn_tags__().classifier_tags.multi_class:
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if y_type != "binary":
+                raise ValueError(
+                    "Only binary classification is supported by "
+                    f"{type(self._get_estimator()).__name__} with these settings. "
+                    f"The type of the target is {y_type}."
+                )
 
     def _set_classes(self, final):
         self.classes_ = np.asarray(final.classes_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self._get_estimator()
+        inner_tags = get_tags(inner).classifier_tags
+        if inner_tags is not None:
+            tags.classifier_tags.multi_class = inner_tags.multi_class
+        # liblinear fits no multinomial model (sklearn >= 1.8 refuses it).
+        final = inner[-1] if isinstance(inner, Pipeline) else inner
+        if isinstance(final, LogisticRegression) and final.solver == "liblinear":
+            tags.classifier_tags.multi_class = False
+        return tags
 
     def _warn_if_ill_posed(self, final, design, y):
         """Warn when unpenalized training data are separated perfectly.
