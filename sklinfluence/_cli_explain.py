@@ -700,6 +700,15 @@ def _run(args):
         raise CLIError(f"--max-categories must be positive; got {args.max_categories}.")
     kind = _models()[args.model][0]
     X_train, y_train, X_test, y_test, numeric, categorical = _prepare(args)
+    for column in categorical:
+        unseen = sorted(set(X_test[column]) - set(X_train[column]))
+        if unseen:
+            print(
+                f"sklinfluence explain: warning: test column {column!r} has "
+                f"value(s) {_list(unseen, limit=5)} not seen in training; they are "
+                "encoded as all zeros.",
+                file=sys.stderr,
+            )
     y_train, y_test = _check_target(kind, args.model, y_train, y_test, args.train)
     model = _build_model(args, kind, numeric, categorical)
     _fit(model, args, X_train, y_train)

@@ -101,13 +101,16 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
     obj = model.objective_
     final = final_estimator(model)
     X_fit, y_fit, sw = model.X_fit_, model.y_fit_, model.sample_weight_
+    # Estimators without sample_weight support can still be refitted unweighted.
+    unweighted = bool(np.all(sw == 1.0))
 
     def refit_loss(keep):
         est = _tight_clone(final, tol, final)
         with warnings.catch_warnings():
             # A refit that stops early shows in ``optimality``, not as noise.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            est.fit(X_fit[keep], y_fit[keep], sample_weight=sw[keep])
+            weights = {} if unweighted else {"sample_weight": sw[keep]}
+            est.fit(X_fit[keep], y_fit[keep], **weights)
         spec = build_spec(est, X_fit[keep], y_fit[keep], sw[keep])
         theta = spec.objective.theta.ravel()
         loss = obj.loss.loss(y_enc, obj.decision(design, theta))

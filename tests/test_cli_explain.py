@@ -167,6 +167,23 @@ def test_unlabelled_test_rows_explain_predictions_on_stdout(files, capsys):
     assert len(table) == len(test) * 2 * 5
 
 
+def test_unseen_test_category_is_a_warning_not_an_error(files, tmp_path, capsys):
+    paths, _, test = files
+    odd = test.copy()
+    odd.loc[odd.index[0], "occupation"] = "astronaut"
+    odd.to_csv(tmp_path / "odd.csv", index=False)
+    status, out, err = _run(
+        ["explain", paths["train"], tmp_path / "odd.csv", "--target", "affair"],
+        capsys,
+    )
+    assert status == 0
+    assert err.strip() == (
+        "sklinfluence explain: warning: test column 'occupation' has value(s) "
+        "'astronaut' not seen in training; they are encoded as all zeros."
+    )
+    assert len(pd.read_csv(pd.io.common.StringIO(out))) == len(test) * 10
+
+
 def test_index_col_labels_rows(tmp_path, survey, capsys):
     frame = survey.drop(columns="affairs").assign(
         person=[f"id-{i}" for i in range(len(survey))]
