@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 from scipy import sparse
 
-from ._refits import actual_removal_effect
+from ._refits import actual_removal_effect, final_estimator
 
 __all__ = [
     "InfluentialExamplesDisplay",
@@ -335,11 +335,8 @@ class RemovalEffectDisplay:
         else:
             actual, _ = actual_removal_effect(estimator, X, y, train_indices=idx)
 
-        from ._refits import final_estimator
-
-        labels = np.asarray(
-            getattr(estimator, "train_index_", np.arange(idx.max() + 1))
-        )
+        n_train = estimator.X_fit_.shape[0]
+        labels = np.asarray(getattr(estimator, "train_index_", np.arange(n_train)))
         n_test = predicted.shape[1]
         display = cls(
             predicted,
