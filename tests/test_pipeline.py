@@ -81,6 +81,13 @@ def test_feature_names_and_index_flow_into_explanations(fair):
     assert_allclose(frame["train"], X_train.index[frame["train_position"]])
     assert not set(frame["train"]) <= set(range(len(X_train)))
 
+    # The training rows' model features, named by get_feature_names_out.
+    wide = explanation.to_frame(features=True)
+    assert list(wide.columns[-len(expected) :]) == list(expected)
+    assert_allclose(
+        wide[list(expected)].to_numpy(), model.X_fit_[wide["train_position"]]
+    )
+
 
 def test_perturb_frame_names_model_features(fair):
     X_train, y_train, X_test, y_test = fair
