@@ -125,7 +125,7 @@ class Explanation:
         >>> frame = model.explain(X.iloc[[300]], y.iloc[[300]], n_top=1).to_frame(
         ...     features=True)
         >>> list(frame.columns[-2:])
-        'onehotencoder__large_no', 'onehotencoder__large_yes']
+        ['onehotencoder__large_no', 'onehotencoder__large_yes']
         """
         import pandas as pd
 
