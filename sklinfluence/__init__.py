@@ -13,6 +13,7 @@ from .display import (
     MislabelReviewDisplay,
     RemovalEffectDisplay,
 )
+from .svm import SmoothHingeClassifier
 
 __all__ = [
     "Explanation",
@@ -22,6 +23,7 @@ __all__ = [
     "LinearObjective",
     "MislabelReviewDisplay",
     "RemovalEffectDisplay",
+    "SmoothHingeClassifier",
 ]
 
 __version__ = "0.1.0"

@@ -31,42 +31,66 @@ class CLIError(Exception):
 # models
 
 
+def _linear_svm(C, alpha, smoothing):
+    from sklearn.svm import LinearSVC
+
+    if smoothing is None:
+        # The squared hinge has a (generalized) Hessian: no smoothing needed.
+        return LinearSVC(C=C, tol=1e-10, max_iter=100_000)
+    return LinearSVC(C=C, loss="hinge", dual=True, tol=1e-10, max_iter=100_000)
+
+
+def _smooth_svm(C, alpha, smoothing):
+    try:
+        from .svm import SmoothHingeClassifier
+    except ImportError:  # pragma: no cover - older versions
+        raise CLIError(
+            "--model smooth-svm is not supported by this version of sklinfluence; "
+            "try --model logistic."
+        ) from None
+    return SmoothHingeClassifier(C=C, t=0.1 if smoothing is None else smoothing)
+
+
 def _models():
-    """Model choices: (kind, estimator factory, regularization flag)."""
+    """Model choices: (kind, factory(C, alpha, smoothing), regularization flag)."""
     from sklearn.linear_model import (
         LinearRegression,
         LogisticRegression,
         PoissonRegressor,
         Ridge,
     )
-    from sklearn.svm import LinearSVC
 
     return {
         "logistic": (
             "classifier",
-            lambda C, alpha: LogisticRegression(
+            lambda C, alpha, smoothing: LogisticRegression(
                 C=C, solver="newton-cholesky", tol=1e-10, max_iter=1000
             ),
             "C",
         ),
-        "linear-svm": (
-            "classifier",
-            lambda C, alpha: LinearSVC(C=C, tol=1e-10, max_iter=100_000),
-            "C",
+        "linear-svm": ("classifier", _linear_svm, "C"),
+        "smooth-svm": ("classifier", _smooth_svm, "C"),
+        "ridge": (
+            "regressor",
+            lambda C, alpha, smoothing: Ridge(alpha=alpha),
+            "alpha",
         ),
-        "ridge": ("regressor", lambda C, alpha: Ridge(alpha=alpha), "alpha"),
         "poisson": (
             "regressor",
-            lambda C, alpha: PoissonRegressor(
+            lambda C, alpha, smoothing: PoissonRegressor(
                 alpha=alpha, solver="newton-cholesky", tol=1e-10, max_iter=1000
             ),
             "alpha",
         ),
-        "linear": ("regressor", lambda C, alpha: LinearRegression(), None),
+        "linear": (
+            "regressor",
+            lambda C, alpha, smoothing: LinearRegression(),
+            None,
+        ),
     }
 
 
-MODEL_NAMES = ("logistic", "linear-svm", "ridge", "poisson", "linear")
+MODEL_NAMES = ("logistic", "linear-svm", "smooth-svm", "ridge", "poisson", "linear")
 
 
 def add_parser(commands):
@@ -95,14 +119,15 @@ def add_parser(commands):
         "--model",
         choices=MODEL_NAMES,
         default="logistic",
-        help="logistic (default) and linear-svm are classifiers; ridge, poisson "
-        "and linear (no penalty) regressors",
+        help="classifiers: logistic (default), linear-svm (LinearSVC, squared "
+        "hinge), smooth-svm (a linear SVM trained on the smooth hinge, exact "
+        "influence); regressors: ridge, poisson, linear (no penalty)",
     )
     parser.add_argument(
         "--C",
         type=float,
         default=None,
-        help="inverse regularization of logistic and linear-svm (default 1.0)",
+        help="inverse regularization of logistic and the SVMs (default 1.0)",
     )
     parser.add_argument(
         "--alpha",
@@ -114,7 +139,9 @@ def add_parser(commands):
         "--hinge-smoothing",
         type=float,
         default=None,
-        help="smoothing temperature of the hinge for linear-svm, when supported",
+        help="linear-svm: train on the hinge loss and take influence from the "
+        "smooth hinge at this temperature (approximate); smooth-svm: its "
+        "temperature t (default 0.1)",
     )
     parser.add_argument(
         "--scale", action="store_true", help="standardize the numeric columns"
@@ -438,14 +465,23 @@ def _build_model(args, kind, numeric, categorical):
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         steps.append(("cat", encoder, categorical))
     prep = ColumnTransformer(steps, verbose_feature_names_out=False)
-    pipe = Pipeline([("prep", prep), ("model", factory(C, alpha))])
+    estimator = factory(C, alpha, args.hinge_smoothing)
+    pipe = Pipeline([("prep", prep), ("model", estimator)])
 
     wrapper = (InfluenceClassifier if kind == "classifier" else InfluenceRegressor)(
         pipe
     )
     if args.hinge_smoothing is not None:
-        if args.model != "linear-svm":
-            raise CLIError("--hinge-smoothing applies to --model linear-svm only.")
+        if args.model not in ("linear-svm", "smooth-svm"):
+            raise CLIError(
+                "--hinge-smoothing applies to --model linear-svm or smooth-svm only."
+            )
+        if not (math.isfinite(args.hinge_smoothing) and args.hinge_smoothing > 0):
+            raise CLIError(
+                "--hinge-smoothing must be a positive number; got "
+                f"{args.hinge_smoothing}."
+            )
+    if args.hinge_smoothing is not None and args.model == "linear-svm":
         if "hinge_smoothing" not in wrapper.get_params():
             raise CLIError(
                 "--hinge-smoothing is not supported by this version of sklinfluence."
@@ -532,7 +568,11 @@ def _check(model, X_test, y_test, table, max_refits):
         "n_refits": int(len(positions)),
         "n_pairs": int(done.sum()),
         "truncated": bool(truncated),
-        "max_refit_gradient_norm": float(optimality.max()),
+        "max_refit_gradient_norm": (
+            float(np.max(optimality[np.isfinite(optimality)]))
+            if np.isfinite(optimality).any()
+            else None
+        ),
     }
     for name, column in (
         ("newton", table["removal_effect"].to_numpy()),
@@ -578,10 +618,11 @@ def _report(summary):
         "  " + line("first-order influence vs refits", summary["first_order"]),
         "  " + line("exact leave-one-out vs refits", summary["exact"]),
     ]
-    if summary["max_refit_gradient_norm"] > 1e-4:
+    worst = summary["max_refit_gradient_norm"]
+    if worst is not None and worst > 1e-4:
         lines.append(
             "  note: some refits did not converge (relative gradient norm "
-            f"{summary['max_refit_gradient_norm']:.2g}); their effects are noisy."
+            f"{worst:.2g}); their effects are noisy."
         )
     return "\n".join(lines)
 

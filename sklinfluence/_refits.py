@@ -77,7 +77,9 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
         the refit on all rows; positive means the row helped.
     optimality : ndarray of shape (n_selected,)
         Relative gradient norm of each refit on its objective; large values
-        mean the refit did not converge and its effect is unreliable.
+        mean the refit did not converge and its effect is unreliable. NaN
+        for models trained on the hinge loss, whose refits are optima of the
+        hinge, not of the smoothed objective the influence uses.
 
     Examples
     --------
@@ -101,6 +103,8 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
     obj = model.objective_
     final = final_estimator(model)
     X_fit, y_fit, sw = model.X_fit_, model.y_fit_, model.sample_weight_
+    smoothing = getattr(model, "hinge_smoothing", None)
+    options = {} if smoothing is None else {"hinge_smoothing": smoothing}
     # Estimators without sample_weight support can still be refitted unweighted.
     unweighted = bool(np.all(sw == 1.0))
 
@@ -111,9 +115,12 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
             warnings.simplefilter("ignore", ConvergenceWarning)
             weights = {} if unweighted else {"sample_weight": sw[keep]}
             est.fit(X_fit[keep], y_fit[keep], **weights)
-        spec = build_spec(est, X_fit[keep], y_fit[keep], sw[keep])
+        spec = build_spec(est, X_fit[keep], y_fit[keep], sw[keep], **options)
         theta = spec.objective.theta.ravel()
         loss = obj.loss.loss(y_enc, obj.decision(design, theta))
+        if getattr(spec, "hinge_smoothing", None) is not None:
+            # Optimal for the hinge, never for its smoothed stand-in.
+            return loss, np.nan
         return loss, spec.objective.relative_gradient_norm()
 
     n = X_fit.shape[0]

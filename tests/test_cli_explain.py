@@ -216,6 +216,34 @@ def test_regression_models_when_their_adapters_exist(files, survey, tmp_path, ca
     assert "exact leave-one-out vs refits" in err
 
 
+def test_svm_models_when_their_adapters_exist(files, tmp_path, capsys):
+    svm = pytest.importorskip("sklinfluence.svm")
+    if svm.SmoothHingeClassifier not in ADAPTERS or LinearSVC not in ADAPTERS:
+        pytest.skip("no SVM adapters in this version")
+    paths, _, test = files
+    output = tmp_path / "svm.json"
+    status, _, err = _run(
+        ["explain", paths["train"], paths["test"], "--target", "affair", "--scale",
+         "--model", "smooth-svm", "--C", "0.5", "--n-top", "2", "--check",
+         "--output", output],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    check = json.loads(output.read_text())["check"]
+    # Trained on the smooth hinge: exact leave-one-out is what refits do.
+    assert check["exact"]["max_abs_error"] < 1e-5 * check["exact"]["max_abs_effect"]
+
+    # Trained on the hinge: influence borrows the smooth hinge, with a warning.
+    status, out, err = _run(
+        ["explain", paths["train"], paths["test"], "--target", "affair", "--scale",
+         "--model", "linear-svm", "--hinge-smoothing", "0.1", "--n-top", "1"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "warning: The fitted LinearSVC minimizes the non-differentiable" in err
+    assert len(pd.read_csv(pd.io.common.StringIO(out))) == 2 * len(test)
+
+
 def _write(path, frame):
     frame.to_csv(path, index=False)
     return path
@@ -310,6 +338,9 @@ def _bad_cases(tmp_path, train, test):
         "bad index column": (t, s, ["--index-col", "who"], "--index-col 'who'"),
         "bad drop column": (t, s, ["--drop", "who"], "--drop 'who'"),
         "bad n-top": (t, s, ["--n-top", "0"], "--n-top must be"),
+        "smoothing for a logistic model": (
+            t, s, ["--hinge-smoothing", "0.1"], "applies to --model linear-svm",
+        ),
     }
 
 
@@ -320,6 +351,7 @@ CASES = [
     "unseen test class", "single class", "numeric target for a classifier",
     "text target for a regressor", "wrong regularization flag", "negative C",
     "bad index column", "bad drop column", "bad n-top",
+    "smoothing for a logistic model",
 ]  # fmt: skip
 
 
