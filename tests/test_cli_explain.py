@@ -339,7 +339,10 @@ def _bad_cases(tmp_path, train, test):
         "bad drop column": (t, s, ["--drop", "who"], "--drop 'who'"),
         "bad n-top": (t, s, ["--n-top", "0"], "--n-top must be"),
         "smoothing for a logistic model": (
-            t, s, ["--hinge-smoothing", "0.1"], "applies to --model linear-svm",
+            t,
+            s,
+            ["--hinge-smoothing", "0.1"],
+            "applies to --model linear-svm",
         ),
     }
 
