@@ -25,11 +25,16 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _frames, _pipeline
 from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import make_solver
-from .exceptions import ConvergenceWarning
+from .exceptions import (
+    ConvergenceWarning,
+    HingeSmoothingWarning,
+    NoInputDerivativeWarning,
+)
 
 REMOVAL_METHODS = ("first_order", "newton", "exact")
 
@@ -67,18 +72,20 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         *,
         solver="auto",
         damping=0.0,
-        tol=1e-8,
-        max_iter=None,
-        optimum_tol=1e-3,
+        cg_tol=1e-8,
+        cg_max_iter=None,
+        optimum_tol=1e-2,
+        hinge_smoothing=0.01,
         n_jobs=None,
         verbose=0,
     ):
         self.estimator = estimator
         self.solver = solver
         self.damping = damping
-        self.tol = tol
-        self.max_iter = max_iter
+        self.cg_tol = cg_tol
+        self.cg_max_iter = cg_max_iter
         self.optimum_tol = optimum_tol
+        self.hinge_smoothing = hinge_smoothing
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -98,8 +105,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             fail("solver", "a str among {'auto', 'direct', 'cg'}", self.solver)
         for param, low, closed in (
             ("damping", 0.0, True),
-            ("tol", 0.0, False),
+            ("cg_tol", 0.0, False),
             ("optimum_tol", 0.0, False),
+            ("hinge_smoothing", 0.0, True),
         ):
             value = getattr(self, param)
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -107,10 +115,12 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             if not ok:
                 bracket = "[" if closed else "("
                 fail(param, f"a float in the range {bracket}{low}, inf)", value)
-        if self.max_iter is not None and not (
-            isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1
+        if self.cg_max_iter is not None and not (
+            isinstance(self.cg_max_iter, numbers.Integral) and self.cg_max_iter >= 1
         ):
-            fail("max_iter", "an int in the range [1, inf) or None", self.max_iter)
+            fail(
+                "cg_max_iter", "an int in the range [1, inf) or None", self.cg_max_iter
+            )
 
     def _get_estimator(self):
         return self._default_estimator() if self.estimator is None else self.estimator
@@ -124,8 +134,6 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self._get_estimator())
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.string = inner.input_tags.string
-        if tags.classifier_tags is not None and inner.classifier_tags is not None:
-            tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
 
     def get_metadata_routing(self):
@@ -168,6 +176,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         self._check_params()
         estimator = self._get_estimator()
+        train_index = _frames.row_labels(X)
 
         # Validate what we compute with ourselves; a pipeline validates its own
         # raw input, and we check the features it produces below.
@@ -187,7 +196,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self._check_targets(y)
         if sample_weight is not None:
             sample_weight = check_array(
-                sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+                sample_weight,
+                ensure_2d=False,
+                dtype=np.float64,
+                input_name="sample_weight",
             )
             if sample_weight.shape != (len(y),):
                 raise ValueError(
@@ -207,25 +219,49 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self.sample_weight_ = (
             np.ones(len(y)) if sample_weight is None else sample_weight.astype(float)
         )
-        spec = build_spec(final, design, y, sample_weight)
+        spec = build_spec(
+            final, design, y, sample_weight, hinge_smoothing=self.hinge_smoothing
+        )
         self.objective_ = spec.objective
         self.target_encoding_ = spec.encode
         self.__dict__.pop("_cached_solver", None)
         self._set_classes(final)
+        self._set_labels(train_index)
 
         # Influence functions assume an optimum; say so when this is not one.
+        self._warn_if_ill_posed(final, design, y)
         self.optimality_ = self.objective_.relative_gradient_norm()
-        if not self.optimality_ <= self.optimum_tol:
+        at_optimum = self.optimality_ <= self.optimum_tol
+        if spec.hinge_smoothing is not None and not at_optimum:
+            _warn_hinge_smoothing(final, spec.hinge_smoothing, self.optimality_)
+        elif not at_optimum:
             warnings.warn(
                 f"The fitted {type(final).__name__} is not at an optimum of the "
                 "objective sklinfluence assumes: the relative gradient norm is "
                 f"{self.optimality_:.3g} (optimum_tol={self.optimum_tol:g}). "
-                "Influence values assume an optimum; refit with a tighter tol "
-                "or larger max_iter.",
+                "Influence values assume an optimum and err by roughly a tenth "
+                "of this figure; refit with a tighter tol (e.g. 1e-10) or a "
+                "larger max_iter, or a second-order solver.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
         return self
+
+    def _set_labels(self, train_index):
+        """Keep the training index and the model's feature names (pandas users)."""
+        self.__dict__.pop("train_index_", None)
+        if train_index is not None:
+            self.train_index_ = train_index
+        self.model_feature_names_ = _pipeline.model_feature_names(
+            self.estimator_,
+            self.X_fit_.shape[1],
+            getattr(self, "feature_names_in_", None),
+        )
+
+    set_output = _frames.set_output
+
+    def _warn_if_ill_posed(self, final, design, y):
+        """Hook for conditions under which the objective has no finite optimum."""
 
     def _route_sample_weight(self, sample_weight):
         """Keyword arguments that pass ``sample_weight`` to the inner ``fit``."""
@@ -246,10 +282,14 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         if isinstance(estimator, Pipeline):
             last_name, last = estimator.steps[-1]
             if not has_fit_parameter(last, "sample_weight"):
-                raise ValueError(f"{type(last).__name__} does not accept sample_weight.")
+                raise ValueError(
+                    f"{type(last).__name__} does not accept sample_weight."
+                )
             return {f"{last_name}__sample_weight": sample_weight}
         if not has_fit_parameter(estimator, "sample_weight"):
-            raise ValueError(f"{type(estimator).__name__} does not accept sample_weight.")
+            raise ValueError(
+                f"{type(estimator).__name__} does not accept sample_weight."
+            )
         return {"sample_weight": sample_weight}
 
     def _final_step(self, X, training=False):
@@ -258,9 +298,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         design = X
         if isinstance(final, Pipeline):
             design = final[:-1].transform(X)
-            design = check_array(
-                design, accept_sparse=["csr", "csc"], dtype=np.float64
-            )
+            design = check_array(design, accept_sparse=["csr", "csc"], dtype=np.float64)
             final = final[-1]
         if isinstance(final, FrozenEstimator):
             final = final.estimator
@@ -292,7 +330,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.estimator_.predict(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict(X)
 
     @available_if(_delegate_has("decision_function"))
     def decision_function(self, X):
@@ -306,7 +345,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        return self.estimator_.decision_function(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.decision_function(X)
 
     # ------------------------------------------------------------------
     # shared steps of the influence methods
@@ -320,8 +360,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 self.objective_,
                 solver=self.solver,
                 damping=self.damping,
-                tol=self.tol,
-                max_iter=self.max_iter,
+                tol=self.cg_tol,
+                max_iter=self.cg_max_iter,
             )
             self.__dict__["_cached_solver"] = solver
         return solver
@@ -337,6 +377,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         return design, self.target_encoding_(y)
 
     def _train_indices(self, train_indices):
+        check_is_fitted(self)
         n = self.X_fit_.shape[0]
         if train_indices is None:
             return np.arange(n)
@@ -377,6 +418,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # influence
 
+    @_frames.frame_output("train_test")
     def influence_upweight(self, X, y=None, *, train_indices=None):
         """Effect of upweighting each training point on each test loss.
 
@@ -413,7 +455,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             out[rows] = -total * inf.pair_products(self.objective_, Xb, Rb, F)
         return out
 
-    def influence_perturb(self, X, y=None, *, train_indices=None):
+    @_frames.frame_output("perturb")
+    def influence_perturb(self, X, y=None, *, train_indices=None, space="model"):
         """Effect of perturbing each training input on each test loss.
 
         ``I_pert,loss(z_i, z_test) = -g_test^T H_bar^-1 grad_x grad_theta l(z_i)``,
@@ -433,15 +476,53 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             Training rows to return; ``None`` means all. The full result has
             ``n_train * n_test * n_features`` entries, so ask for the rows
             you need.
+        space : {"model", "input"}, default="model"
+            ``"model"``: one value per feature the final estimator sees
+            (named by :attr:`model_feature_names_`). ``"input"``: one value
+            per raw input column of ``X``, through the chain rule
+            ``I_pert,input = I_pert,model @ J`` with ``J`` the Jacobian of the
+            fitted pipeline steps. ``J`` is known for steps that are affine
+            once fitted (StandardScaler, MinMaxScaler without ``clip``,
+            MaxAbsScaler, RobustScaler, PCA, TruncatedSVD,
+            ``"passthrough"``/``"drop"``, and ColumnTransformer, FeatureUnion
+            or Pipeline combinations of them); a raw column read by any other
+            step (one-hot encoders, discretizers, imputers, ...) has no
+            derivative and comes out NaN, with a
+            :class:`~sklinfluence.exceptions.NoInputDerivativeWarning` naming
+            the step. Without a pipeline both spaces agree.
 
         Returns
         -------
         influence : ndarray of shape (n_train, n_test, n_features)
+            ``n_features`` is the number of model features or of raw input
+            columns, following ``space``.
+
+        Notes
+        -----
+        The fitted pipeline steps are held fixed: moving a training input
+        moves its transformed features, not the scaler's mean or the PCA
+        axes it helped to fit (an effect of order ``1 / n_samples``).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> pipe = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-8))
+        >>> model = InfluenceClassifier(pipe).fit(X[:300], y[:300])
+        >>> scaled = model.influence_perturb(X[300:301], y[300:301])
+        >>> raw = model.influence_perturb(X[300:301], y[300:301], space="input")
+        >>> bool(np.allclose(raw, scaled / model.estimator_[0].scale_))
+        True
         """
+        space = self._check_space(space)
         design, y = self._test_problem(X, y)
         _, F = self._test_factors(design, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m, K, _ = F.shape
         d = obj.X.shape[1]
         W = obj.theta[:, :d]
@@ -456,8 +537,42 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             through_score = np.einsum("bkl,bml,kd->bmd", D, Z, W)
             through_input = np.einsum("bk,mkd->bmd", Rb, F[:, :, :d])
             out[rows] = -total * (through_score + through_input)
-        return out
+        return self._to_input_space(out) if space == "input" else out
 
+    def _check_space(self, space):
+        if space not in ("model", "input"):
+            raise ValueError(
+                f"space must be 'model' or 'input'; got {space!r}. 'model' gives "
+                "the features the final estimator sees, 'input' the raw columns."
+            )
+        return space
+
+    def _to_input_space(self, out):
+        """Chain rule from model features to raw input columns (steps fixed)."""
+        names = _pipeline.default_names(
+            self.n_features_in_, getattr(self, "feature_names_in_", None)
+        )
+        J, notes = _pipeline.input_jacobian(
+            self.estimator_, self.n_features_in_, out.shape[-1], names
+        )
+        missing = np.isnan(J).any(axis=0)
+        if missing.any():
+            warnings.warn(
+                "influence_perturb(space='input') has no derivative for "
+                f"{missing.sum()} of {len(missing)} input columns "
+                f"({', '.join(map(str, names[missing]))}), which are NaN: "
+                f"{'; '.join(notes)} has no derivative in its input. "
+                "Use space='model' for the encoded features.",
+                NoInputDerivativeWarning,
+                stacklevel=4,
+            )
+        # NaN only in the columns read by a step without a derivative.
+        result = np.zeros(out.shape[:-1] + (J.shape[1],))
+        result[..., ~missing] = out @ J[:, ~missing]
+        result[..., missing] = np.nan
+        return result
+
+    @_frames.frame_output("train_params")
     def influence_params(self, *, train_indices=None):
         """Effect of upweighting each training point on the parameters.
 
@@ -476,12 +591,13 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             n_features + fit_intercept)`` flattened in C order: the
             coefficients of each output followed by its intercept.
         """
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         Xb, Rb = self._train_rows(idx)
         rhs = inf.outer_rows(obj, Rb, Xb)
         return -self._total_weight() * self._solver().solve(rhs)
 
+    @_frames.frame_output("train")
     def self_influence(self, *, train_indices=None):
         """Influence of each training point on its own loss.
 
@@ -508,6 +624,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             out[rows] = -self._total_weight() * np.einsum("bk,bkl,bl->b", Rb, M, Rb)
         return out
 
+    @_frames.frame_output("train_params")
     def removal_params(self, *, method="newton", train_indices=None):
         """Change of the fitted parameters when each training point is removed.
 
@@ -531,8 +648,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             :meth:`influence_params`.
         """
         method = self._check_method(method)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         if method == "exact":
             thetas = self._exact_refits(idx)
             return (thetas - obj.theta).reshape(len(idx), -1)
@@ -551,6 +668,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 out[rows] = self._solver().solve(rhs) + b[:, None] * phi.ravel()
         return out
 
+    @_frames.frame_output("train_test")
     def removal_effect(self, X, y=None, *, method="newton", train_indices=None):
         """Predicted change of each test loss when each training point is removed.
 
@@ -583,8 +701,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m = design.shape[0]
         eta_test = obj.decision(design)
         base_loss = obj.loss.loss(y, eta_test)
@@ -623,7 +741,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             if np.any(b):
                 delta_eta += b[:, None, None] * obj.design_times(design, phi)[None]
             new_eta = (eta_test[None] + delta_eta).reshape(-1, K)
-            new_loss = obj.loss.loss(np.tile(y, len(sel)), new_eta).reshape(-1, m)
+            # Repeat the test targets once per removed point (targets may be
+            # 2-d, e.g. one +-1 code per output).
+            y_rep = np.tile(y, (len(sel),) + (1,) * (np.ndim(y) - 1))
+            new_loss = obj.loss.loss(y_rep, new_eta).reshape(-1, m)
             out[rows] = new_loss - base_loss
         return out
 
@@ -824,8 +945,29 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             X_test=design,
             train_index=getattr(self, "train_index_", None),
             test_index=getattr(X, "index", None),
-            feature_names=getattr(self, "feature_names_in_", None),
+            feature_names=self.model_feature_names_,
         )
+
+
+def _warn_hinge_smoothing(final, t, optimality):
+    """Say why a hinge model is not at an optimum of the objective used."""
+    what = (
+        "the raw hinge (hinge_smoothing=0), whose Hessian holds only the penalty"
+        if t == 0
+        else f"the smooth hinge at temperature hinge_smoothing={t:g}"
+    )
+    warnings.warn(
+        f"The fitted {type(final).__name__} minimizes the non-differentiable "
+        f"hinge loss; its influences use the derivatives of {what}. The fitted "
+        "parameters are not an optimum of that objective (relative gradient "
+        f"norm {optimality:.3g}) because of the smoothing, not because the "
+        "solver stopped early: raising max_iter or tightening tol will not "
+        "change this. Influences are approximations of the hinge model's "
+        "leave-one-out changes; for exact influences train "
+        "sklinfluence.SmoothHingeClassifier instead.",
+        HingeSmoothingWarning,
+        stacklevel=3,
+    )
 
 
 def _merge_top(idx, val, new_idx, new_val, k):
