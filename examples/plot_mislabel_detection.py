@@ -8,7 +8,9 @@ orders: by self-influence magnitude (the paper's ranking), by training loss,
 and at random. The curve shows the share of the flipped labels found against
 the share of the training data checked, averaged over several random flips.
 
-Set ``SKLINFLUENCE_EXAMPLES_FAST=1`` for the small settings used in CI.
+Set ``SKLINFLUENCE_EXAMPLES_QUICK=1`` for the small settings used in CI, and
+``SKLINFLUENCE_EXAMPLES_OUTPUT`` to the folder the figure goes to (default:
+``docs/images``).
 """
 
 import os
@@ -24,7 +26,11 @@ from sklinfluence import (
     mislabel_ranking,
 )
 
-FAST = os.environ.get("SKLINFLUENCE_EXAMPLES_FAST", "") not in ("", "0")
+FAST = os.environ.get("SKLINFLUENCE_EXAMPLES_QUICK", "") not in ("", "0")
+OUTPUT = os.path.join(
+    os.environ.get("SKLINFLUENCE_EXAMPLES_OUTPUT", os.path.join("docs", "images")),
+    "mislabel.png",
+)
 METHODS = ("influence", "loss", "random")
 
 
@@ -50,7 +56,7 @@ def curves(X, y, C, seeds):
     return checked, {method: np.mean(v, axis=0) for method, v in found.items()}
 
 
-def main(fast=FAST, output="docs/images/mislabel.png"):
+def main(fast=FAST, output=OUTPUT):
     X, y = load_breast_cancer(return_X_y=True)
     X = scale(X)
     seeds = range(3 if fast else 20)

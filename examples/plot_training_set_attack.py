@@ -17,8 +17,9 @@ the budget and the valid pixel range), refits, and repeats. The flip is
 confirmed by refitting the scikit-learn estimator from scratch on the
 perturbed training set.
 
-The whole attack takes a few seconds; ``SKLINFLUENCE_EXAMPLES_FAST=1`` (used in
-CI) only caps the number of refits.
+The whole attack takes a few seconds; ``SKLINFLUENCE_EXAMPLES_QUICK=1`` (used in
+CI) only caps the number of refits. ``SKLINFLUENCE_EXAMPLES_OUTPUT`` names the
+folder the figure goes to (default: ``docs/images``).
 """
 
 import os
@@ -30,7 +31,11 @@ from sklearn.linear_model import LogisticRegression
 
 from sklinfluence import InfluenceClassifier
 
-FAST = os.environ.get("SKLINFLUENCE_EXAMPLES_FAST", "") not in ("", "0")
+FAST = os.environ.get("SKLINFLUENCE_EXAMPLES_QUICK", "") not in ("", "0")
+OUTPUT = os.path.join(
+    os.environ.get("SKLINFLUENCE_EXAMPLES_OUTPUT", os.path.join("docs", "images")),
+    "attack.png",
+)
 
 
 def load_threes_and_eights():
@@ -124,7 +129,7 @@ def attack(
     }
 
 
-def main(fast=FAST, output="docs/images/attack.png"):
+def main(fast=FAST, output=OUTPUT):
     X_train, y_train, X_test, y_test = load_threes_and_eights()
     estimator = LogisticRegression(C=0.05, tol=1e-10, max_iter=5000)
     estimator.fit(X_train, y_train)

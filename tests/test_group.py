@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
-from _issue5_refits import refit_without, tight_logistic
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.preprocessing import scale
 
 from sklinfluence import InfluenceClassifier
+
+from ._issue5_refits import refit_without, tight_logistic
 
 
 def _split(loader, C):

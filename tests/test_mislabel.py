@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from _issue5_refits import tight_logistic
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer
 from sklearn.pipeline import make_pipeline
@@ -14,6 +13,8 @@ from sklinfluence import (
     mislabel_detection_curve,
     mislabel_ranking,
 )
+
+from ._issue5_refits import tight_logistic
 
 FRACTIONS = [0.1, 0.2, 0.3]
 
