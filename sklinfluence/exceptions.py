@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 __all__ = [
     "ConvergenceWarning",
     "IllConditionedHessianWarning",
+    "SupportChangeWarning",
     "UnsupportedEstimatorError",
 ]
 
@@ -27,4 +28,13 @@ class UnsupportedEstimatorError(TypeError, ValueError):
     """The wrapped estimator, or one of its settings, has no influence adapter.
 
     The message names the estimators and settings that are supported.
+    """
+
+
+class SupportChangeWarning(UserWarning):
+    """Removing a training point would change which L1 coefficients are zero.
+
+    Influence on L1 and elastic-net models is taken on the active set (the
+    non-zero coefficients) and holds only while that set does not change;
+    the message lists the points for which it would.
     """
