@@ -125,6 +125,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self._get_estimator())
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.string = inner.input_tags.string
+        # GLMs (Poisson, Gamma) accept only positive targets.
+        tags.target_tags.positive_only = inner.target_tags.positive_only
         if tags.classifier_tags is not None and inner.classifier_tags is not None:
             tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
