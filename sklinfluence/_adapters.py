@@ -9,6 +9,7 @@ verifies that the fitted parameters are an optimum of it.
 """
 
 from dataclasses import dataclass
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.class_weight import compute_class_weight
@@ -100,8 +101,8 @@ class LabelEncoding:
         unseen = classes[index] != y
         if np.any(unseen):
             raise ValueError(
-                f"y contains labels not seen in fit: {np.unique(y[unseen])!r}. "
-                f"The model was trained on classes {classes!r}; pass test labels "
+                f"y contains labels not seen in fit: {np.unique(y[unseen]).tolist()}. "
+                f"The model was trained on classes {classes.tolist()}; pass labels "
                 "from these classes, or y=None to explain the predicted labels."
             )
         return index if self.codes is None else self.codes[index]

@@ -68,17 +68,17 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         *,
         solver="auto",
         damping=0.0,
-        tol=1e-8,
-        max_iter=None,
-        optimum_tol=1e-3,
+        cg_tol=1e-8,
+        cg_max_iter=None,
+        optimum_tol=1e-2,
         n_jobs=None,
         verbose=0,
     ):
         self.estimator = estimator
         self.solver = solver
         self.damping = damping
-        self.tol = tol
-        self.max_iter = max_iter
+        self.cg_tol = cg_tol
+        self.cg_max_iter = cg_max_iter
         self.optimum_tol = optimum_tol
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -99,7 +99,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             fail("solver", "a str among {'auto', 'direct', 'cg'}", self.solver)
         for param, low, closed in (
             ("damping", 0.0, True),
-            ("tol", 0.0, False),
+            ("cg_tol", 0.0, False),
             ("optimum_tol", 0.0, False),
         ):
             value = getattr(self, param)
@@ -108,10 +108,12 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             if not ok:
                 bracket = "[" if closed else "("
                 fail(param, f"a float in the range {bracket}{low}, inf)", value)
-        if self.max_iter is not None and not (
-            isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1
+        if self.cg_max_iter is not None and not (
+            isinstance(self.cg_max_iter, numbers.Integral) and self.cg_max_iter >= 1
         ):
-            fail("max_iter", "an int in the range [1, inf) or None", self.max_iter)
+            fail(
+                "cg_max_iter", "an int in the range [1, inf) or None", self.cg_max_iter
+            )
 
     def _get_estimator(self):
         return self._default_estimator() if self.estimator is None else self.estimator
@@ -127,8 +129,6 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.string = inner.input_tags.string
         # GLMs (Poisson, Gamma) accept only positive targets.
         tags.target_tags.positive_only = inner.target_tags.positive_only
-        if tags.classifier_tags is not None and inner.classifier_tags is not None:
-            tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
 
     def get_metadata_routing(self):
@@ -190,7 +190,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self._check_targets(y)
         if sample_weight is not None:
             sample_weight = check_array(
-                sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+                sample_weight,
+                ensure_2d=False,
+                dtype=np.float64,
+                input_name="sample_weight",
             )
             if sample_weight.shape != (len(y),):
                 raise ValueError(
@@ -217,18 +220,23 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self._set_classes(final)
 
         # Influence functions assume an optimum; say so when this is not one.
+        self._warn_if_ill_posed(final, design, y)
         self.optimality_ = self.objective_.relative_gradient_norm()
         if not self.optimality_ <= self.optimum_tol:
             warnings.warn(
                 f"The fitted {type(final).__name__} is not at an optimum of the "
                 "objective sklinfluence assumes: the relative gradient norm is "
                 f"{self.optimality_:.3g} (optimum_tol={self.optimum_tol:g}). "
-                "Influence values assume an optimum; refit with a tighter tol "
-                "or larger max_iter.",
+                "Influence values assume an optimum and err by roughly a tenth "
+                "of this figure; refit with a tighter tol (e.g. 1e-10) or a "
+                "larger max_iter, or a second-order solver.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
         return self
+
+    def _warn_if_ill_posed(self, final, design, y):
+        """Hook for conditions under which the objective has no finite optimum."""
 
     def _route_sample_weight(self, sample_weight):
         """Keyword arguments that pass ``sample_weight`` to the inner ``fit``."""
@@ -249,10 +257,14 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         if isinstance(estimator, Pipeline):
             last_name, last = estimator.steps[-1]
             if not has_fit_parameter(last, "sample_weight"):
-                raise ValueError(f"{type(last).__name__} does not accept sample_weight.")
+                raise ValueError(
+                    f"{type(last).__name__} does not accept sample_weight."
+                )
             return {f"{last_name}__sample_weight": sample_weight}
         if not has_fit_parameter(estimator, "sample_weight"):
-            raise ValueError(f"{type(estimator).__name__} does not accept sample_weight.")
+            raise ValueError(
+                f"{type(estimator).__name__} does not accept sample_weight."
+            )
         return {"sample_weight": sample_weight}
 
     def _final_step(self, X, training=False):
@@ -261,9 +273,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         design = X
         if isinstance(final, Pipeline):
             design = final[:-1].transform(X)
-            design = check_array(
-                design, accept_sparse=["csr", "csc"], dtype=np.float64
-            )
+            design = check_array(design, accept_sparse=["csr", "csc"], dtype=np.float64)
             final = final[-1]
         if isinstance(final, FrozenEstimator):
             final = final.estimator
@@ -295,7 +305,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.estimator_.predict(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict(X)
 
     @available_if(_delegate_has("decision_function"))
     def decision_function(self, X):
@@ -309,7 +320,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        return self.estimator_.decision_function(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.decision_function(X)
 
     # ------------------------------------------------------------------
     # shared steps of the influence methods
@@ -323,8 +335,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 self.objective_,
                 solver=self.solver,
                 damping=self.damping,
-                tol=self.tol,
-                max_iter=self.max_iter,
+                tol=self.cg_tol,
+                max_iter=self.cg_max_iter,
             )
             self.__dict__["_cached_solver"] = solver
         return solver
@@ -348,6 +360,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.predict(X)
 
     def _train_indices(self, train_indices):
+        check_is_fitted(self)
         n = self.X_fit_.shape[0]
         if train_indices is None:
             return np.arange(n)
@@ -451,8 +464,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         design, y = self._test_problem(X, y)
         _, F = self._test_factors(design, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         m, K, _ = F.shape
         d = obj.X.shape[1]
         W = obj.theta[:, :d]
@@ -487,8 +500,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             n_features + fit_intercept)`` flattened in C order: the
             coefficients of each output followed by its intercept.
         """
-        obj = self.objective_
         idx = self._train_indices(train_indices)
+        obj = self.objective_
         Xb, Rb = self._train_rows(idx)
         rhs = inf.outer_rows(obj, Rb, Xb)
         return -self._total_weight() * self._solver().solve(rhs)
@@ -542,9 +555,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             :meth:`influence_params`.
         """
         method = self._check_method(method)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
         _glm.warn_support_changes(self, idx, method)
+        obj = self.objective_
         if method == "exact":
             thetas = self._exact_refits(idx)
             return (thetas - obj.theta).reshape(len(idx), -1)
@@ -595,9 +608,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
-        obj = self.objective_
         idx = self._train_indices(train_indices)
         _glm.warn_support_changes(self, idx, method)
+        obj = self.objective_
         m = design.shape[0]
         eta_test = obj.decision(design)
         base_loss = obj.loss.loss(y, eta_test)

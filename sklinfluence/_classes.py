@@ -1,13 +1,18 @@
-"""The public meta-estimators: :class:`InfluenceClassifier` and :class:`InfluenceRegressor`."""
+"""The public meta-estimators, for classifiers and for regressors."""
+
+import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._base import BaseInfluence, _delegate_has
 from ._losses import _RegressionLoss
+from .exceptions import IllConditionedHessianWarning
 
 _PARAMETERS = """
     Parameters
@@ -32,12 +37,12 @@ _PARAMETERS = """
         ``1/2 ||theta||^2`` to the objective. Its share stays fixed as the
         data grows. Zero by default: influence is taken for the model as
         fitted.
-    tol : float, default=1e-8
+    cg_tol : float, default=1e-8
         Relative residual for ``solver="cg"``.
-    max_iter : int, default=None
+    cg_max_iter : int, default=None
         Iteration cap per right-hand side for ``solver="cg"``; ``None`` means
         ``10 * n_params``.
-    optimum_tol : float, default=1e-3
+    optimum_tol : float, default=1e-2
         ``fit`` warns (``ConvergenceWarning``) when the relative gradient
         norm of the objective at the fitted parameters exceeds this.
     n_jobs : int, default=None
@@ -117,9 +122,63 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
 
     def _check_targets(self, y):
         check_classification_targets(y)
+        if np.unique(y).size < 2:
+            raise ValueError(
+                "The training data contain only one class; a classifier needs "
+                "samples of at least 2 classes."
+            )
+        if not self.__sklearn_tags__().classifier_tags.multi_class:
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if y_type != "binary":
+                raise ValueError(
+                    "Only binary classification is supported by "
+                    f"{type(self._get_estimator()).__name__} with these settings. "
+                    f"The type of the target is {y_type}."
+                )
 
     def _set_classes(self, final):
         self.classes_ = np.asarray(final.classes_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self._get_estimator()
+        inner_tags = get_tags(inner).classifier_tags
+        if inner_tags is not None:
+            tags.classifier_tags.multi_class = inner_tags.multi_class
+        # liblinear fits no multinomial model (sklearn >= 1.8 refuses it).
+        final = inner[-1] if isinstance(inner, Pipeline) else inner
+        if isinstance(final, LogisticRegression) and final.solver == "liblinear":
+            tags.classifier_tags.multi_class = False
+        return tags
+
+    def _warn_if_ill_posed(self, final, design, y):
+        """Warn when unpenalized training data are separated perfectly.
+
+        Without a penalty, a logistic-type objective then has no finite
+        optimum: the weights grow as long as the solver runs and the Hessian
+        fades to zero, so influence values depend on when the solver stopped.
+        """
+        if np.any(self.objective_.penalty) or not np.all(final.predict(design) == y):
+            return
+        figure = ""
+        obj = self.objective_
+        if obj.n_params <= 2000:
+            smallest = np.linalg.eigvalsh(obj.hessian())[0]
+            scale = obj.hessian_diagonal(np.zeros(obj.n_params)).max()
+            figure = (
+                f" (its smallest eigenvalue is {smallest:.3g}, a condition "
+                f"number of {scale / max(smallest, 1e-300):.3g} against the "
+                "curvature at zero weights)"
+            )
+        warnings.warn(
+            "The training data are perfectly separated and the model has no "
+            "penalty: the objective has no finite optimum and its Hessian "
+            f"vanishes as the weights grow{figure}. Influence values are not "
+            "meaningful; give the model a penalty (a finite C) or set "
+            "damping > 0.",
+            IllConditionedHessianWarning,
+            stacklevel=3,
+        )
 
     @available_if(_delegate_has("predict_proba"))
     def predict_proba(self, X):
@@ -133,7 +192,8 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.estimator_.predict_proba(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict_proba(X)
 
     @available_if(_delegate_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -147,7 +207,8 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.estimator_.predict_log_proba(self._validate_test(X))
+        X = self._validate_test(X)
+        return self.estimator_.predict_log_proba(X)
 
 
 class InfluenceRegressor(RegressorMixin, BaseInfluence):

@@ -80,8 +80,7 @@ class Explanation:
 
     def __repr__(self):
         return (
-            f"Explanation(n_test={self.n_test}, "
-            f"n_top={self.helpful_indices.shape[1]})"
+            f"Explanation(n_test={self.n_test}, n_top={self.helpful_indices.shape[1]})"
         )
 
     def _label(self, index, position):

@@ -79,9 +79,7 @@ class DirectSolver:
         largest = max(abs(evals[-1]), np.finfo(float).tiny)
         cutoff = largest * H.shape[0] * np.finfo(float).eps
         singular = evals <= cutoff
-        self.condition_number_ = (
-            np.inf if singular.any() else float(largest / evals[0])
-        )
+        self.condition_number_ = np.inf if singular.any() else float(largest / evals[0])
         if singular.any():
             warnings.warn(
                 f"The Hessian is singular: {int(singular.sum())} of its "

@@ -18,7 +18,7 @@ from scipy import linalg, sparse
 from sklearn import get_config
 from sklearn.utils import gen_batches
 
-from .exceptions import ConvergenceWarning
+from .exceptions import ApproximationWarning, ConvergenceWarning
 
 
 def batch_size(bytes_per_row, n_rows):
@@ -157,10 +157,32 @@ def newton_coefs(objective, solver, indices, penalty_factor=None):
     K = r.shape[1]
     aD = a[:, None, None] * D
     system = np.eye(K)[None] - aD @ M
+    warn_high_leverage(indices, np.abs(np.linalg.eigvals(aD @ M)).max(axis=1))
     inner = a[:, None] * np.einsum("bkl,bl->bk", M, r) + b[:, None] * w
     correction = np.linalg.solve(system, np.einsum("bkl,bl->bk", aD, inner)[..., None])
     q = a[:, None] * r + correction[..., 0]
     return q, b, phi
+
+
+# Beyond this leverage the Newton step divides by (1 - h) < 0.1: the removal
+# leaves a direction of little curvature and one step can overshoot badly.
+LEVERAGE_WARN = 0.9
+
+
+def warn_high_leverage(indices, leverages):
+    """Warn when removing a point leaves the objective nearly flat somewhere."""
+    high = leverages > LEVERAGE_WARN
+    if np.any(high):
+        worst = np.argmax(leverages)
+        warnings.warn(
+            f"{int(high.sum())} of {len(leverages)} removed points have a "
+            f"leverage above {LEVERAGE_WARN} (largest {leverages[worst]:.4g}, "
+            f"training row {np.asarray(indices)[worst]}): without them the "
+            "objective is nearly flat in some direction, and a single Newton "
+            "step can overshoot. Use method='exact' for these points.",
+            ApproximationWarning,
+            stacklevel=4,
+        )
 
 
 def newton_refit(objective, theta0, tol=1e-10, max_iter=50, damping=0.0):
@@ -182,7 +204,9 @@ def newton_refit(objective, theta0, tol=1e-10, max_iter=50, damping=0.0):
     value = objective.value(theta.ravel())
     scale = max(np.linalg.norm(objective.gradient(np.zeros(theta.size))), 1e-300)
     for _ in range(max_iter):
-        grad = _project_sum_to_zero(objective, objective.gradient(theta.ravel()).ravel())
+        grad = _project_sum_to_zero(
+            objective, objective.gradient(theta.ravel()).ravel()
+        )
         if np.linalg.norm(grad) <= tol * scale:
             return theta, True
         H = objective.hessian(theta.ravel())

@@ -90,7 +90,7 @@ class MultinomialLoss:
 
 
 class SquaredLoss(_ScalarLoss):
-    """Squared error ``factor * (y - eta)**2`` (``factor=1`` for Ridge, 0.5 for GLMs)."""
+    """Squared error ``factor * (y - eta)**2``: factor 1 for Ridge, 0.5 for GLMs."""
 
     def __init__(self, factor=1.0):
         self.factor = factor

@@ -184,7 +184,9 @@ class LinearObjective:
         eta = self.decision(self.X, theta)
         T = self.theta if theta is None else self.unravel(theta)
         c = self.data_weights()
-        return float(c @ self.loss.loss(self.y, eta) + 0.5 * np.sum(self.penalty * T**2))
+        return float(
+            c @ self.loss.loss(self.y, eta) + 0.5 * np.sum(self.penalty * T**2)
+        )
 
     def penalty_gradient(self, theta=None):
         T = self.theta if theta is None else self.unravel(theta)

@@ -9,6 +9,7 @@ has no category there.
 from sklearn.exceptions import ConvergenceWarning
 
 __all__ = [
+    "ApproximationWarning",
     "ConvergenceWarning",
     "IllConditionedHessianWarning",
     "SupportChangeWarning",
@@ -21,6 +22,14 @@ class IllConditionedHessianWarning(UserWarning):
 
     The message gives the condition number. Adding a penalty to the model or
     setting ``damping`` makes the problem well posed.
+    """
+
+
+class ApproximationWarning(UserWarning):
+    """A one-step estimate is outside the range where it is accurate.
+
+    The message names the points concerned and the figure (e.g. a leverage
+    close to 1); ``method="exact"`` gives the refitted value instead.
     """
 
 

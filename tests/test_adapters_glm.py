@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pytest
-from _glm_refits import actual_effects, refit_without, slope_corr
 from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
@@ -40,6 +39,8 @@ from sklinfluence.exceptions import (
     IllConditionedHessianWarning,
     UnsupportedEstimatorError,
 )
+
+from ._glm_refits import actual_effects, refit_without, slope_corr
 
 # scikit-learn's own convergence warnings (SGD at max_iter by design, the
 # deliberately unconverged fits) are not under test; ours come from this module.
@@ -373,7 +374,10 @@ def test_removal_effect_matches_refits(name, wrapper, estimator, data):
     top = np.argsort(-np.abs(newton).max(axis=1))[:4]
     n_refits = 6 if name == "huber" else 10
     idx = np.unique(np.r_[top, np.linspace(0, len(y) - 1, n_refits - 4).astype(int)])
-    actual = actual_effects(model, X_test, y_test, idx)
+    # Refits are checked for stationarity; SGD's only approach it, and
+    # Huber's re-estimate the scale this objective holds fixed.
+    check_tol = {"sgd": 5e-2, "hub": None}.get(name[:3], 1e-6)
+    actual = actual_effects(model, X_test, y_test, idx, check_tol=check_tol)
 
     slope, corr = slope_corr(newton[idx], actual)
     if name in EXACT:
@@ -402,7 +406,8 @@ def test_ridge_classifier_balanced_weights_held_fixed():
     idx = np.argsort(-np.abs(newton).max(axis=1))[:6]
     held = actual_effects(fixed_model, X_test, y_test, idx, sample_weight=s)
     assert_allclose(newton[idx], held, rtol=1e-6, atol=1e-9)
-    rebalanced = actual_effects(model, X_test, y_test, idx)
+    # These refits re-balance, so they are off the fixed-weight optimum.
+    rebalanced = actual_effects(model, X_test, y_test, idx, check_tol=None)
     slope, corr = slope_corr(newton[idx], rebalanced)
     assert 0.9 < slope < 1.1 and corr > 0.98
 

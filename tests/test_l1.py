@@ -9,7 +9,6 @@ import warnings
 
 import numpy as np
 import pytest
-from _glm_refits import actual_effects, refit_without, slope_corr
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression
@@ -17,6 +16,8 @@ from sklearn.preprocessing import scale
 
 from sklinfluence import InfluenceClassifier, InfluenceRegressor
 from sklinfluence.exceptions import SupportChangeWarning, UnsupportedEstimatorError
+
+from ._glm_refits import actual_effects, refit_without, slope_corr
 
 pytestmark = pytest.mark.filterwarnings(
     # LogisticRegression's l1_ratio with liblinear still warns in 1.9.

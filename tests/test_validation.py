@@ -1,0 +1,128 @@
+"""Bad input gets a clear error that says what is wrong and what to do."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from sklinfluence import InfluenceClassifier
+from sklinfluence.exceptions import UnsupportedEstimatorError
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = InfluenceClassifier(LogisticRegression(tol=1e-10, max_iter=1000))
+    return model.fit(X, y), X, y
+
+
+METHODS = ["influence_upweight", "influence_perturb", "removal_effect", "explain"]
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_training_data(value):
+    X, y = load_iris(return_X_y=True)
+    X = X.copy()
+    X[3, 1] = value
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        InfluenceClassifier().fit(X, y)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_test_data(fitted, method, value):
+    model, X, y = fitted
+    X_test = X[:3].copy()
+    X_test[0, 0] = value
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        getattr(model, method)(X_test, y[:3])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_wrong_number_of_features(fitted, method):
+    model, X, y = fitted
+    with pytest.raises(ValueError, match="X has 3 features, but InfluenceClassifier"):
+        getattr(model, method)(X[:2, :3], y[:2])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_labels_not_seen_in_fit(fitted, method):
+    model, X, _ = fitted
+    with pytest.raises(ValueError, match=r"labels not seen in fit: \[7\]"):
+        getattr(model, method)(X[:2], [0, 7])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_mismatched_test_targets(fitted, method):
+    model, X, y = fitted
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        getattr(model, method)(X[:3], y[:2])
+
+
+@pytest.mark.parametrize(
+    "method",
+    METHODS + ["self_influence", "influence_params", "removal_params"],
+)
+def test_unfitted(method):
+    X, y = load_iris(return_X_y=True)
+    model = InfluenceClassifier()
+    training_only = ("self_influence", "influence_params", "removal_params")
+    args = () if method in training_only else (X, y)
+    with pytest.raises(NotFittedError):
+        getattr(model, method)(*args)
+
+
+def test_unsupported_estimator_lists_what_is_supported():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(UnsupportedEstimatorError) as info:
+        InfluenceClassifier(DecisionTreeClassifier()).fit(X, y)
+    message = str(info.value)
+    assert "DecisionTreeClassifier" in message
+    assert "Supported estimators" in message and "LogisticRegression" in message
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"damping": -1.0}, "'damping' parameter of InfluenceClassifier must be"),
+        ({"damping": np.nan}, "'damping' parameter"),
+        ({"solver": "lissa"}, "'solver' parameter"),
+        ({"cg_tol": 0.0}, "'cg_tol' parameter"),
+        ({"cg_max_iter": 0}, "'cg_max_iter' parameter"),
+        ({"optimum_tol": -1}, "'optimum_tol' parameter"),
+    ],
+)
+def test_bad_parameters_are_reported_on_fit(params, match):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=match):
+        InfluenceClassifier(**params).fit(X, y)
+
+
+def test_bad_sample_weight():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="one weight per training sample"):
+        InfluenceClassifier().fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        InfluenceClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+def test_bad_train_indices(fitted):
+    model, X, y = fitted
+    with pytest.raises(ValueError, match=r"must lie in \[0, 150\)"):
+        model.influence_upweight(X[:2], y[:2], train_indices=[0, 150])
+    with pytest.raises(ValueError, match="integer row positions"):
+        model.influence_upweight(X[:2], y[:2], train_indices=[0.5])
+    with pytest.raises(ValueError, match="one entry per training sample"):
+        model.influence_upweight(X[:2], y[:2], train_indices=np.ones(3, bool))
+
+
+def test_bad_method_and_n_top(fitted):
+    model, X, y = fitted
+    with pytest.raises(ValueError, match="method must be one of"):
+        model.removal_effect(X[:2], y[:2], method="second_order")
+    with pytest.raises(ValueError, match="n_top must be a positive integer"):
+        model.explain(X[:2], y[:2], n_top=0)
