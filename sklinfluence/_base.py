@@ -682,9 +682,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         method = self._check_method(method)
-        return _glm.support_changes(
-            self, method=method, train_indices=train_indices
-        )
+        return _glm.support_changes(self, method=method, train_indices=train_indices)
 
     def _check_method(self, method):
         if method not in REMOVAL_METHODS:

@@ -575,3 +575,26 @@ def test_multiclass_squared_loss():
     assert_allclose(loss.loss(np.array([1]), eta), [1.2**2 + 1.5**2 + 1.1**2])
     assert_allclose(loss.gradient(np.array([1]), eta), [[2.4, -3.0, 2.2]])
     assert_allclose(loss.hess_blocks(np.array([1]), eta)[0], 2 * np.eye(3))
+
+
+WEIGHTED = [c for c in _cases() if not c[0].startswith("ridge-") or c[0] == "ridge-sag"]
+
+
+@pytest.mark.parametrize(
+    "name, wrapper, estimator, data", WEIGHTED, ids=[c[0] for c in WEIGHTED]
+)
+def test_weighted_removal_matches_refits(name, wrapper, estimator, data):
+    # Sample weights enter every objective (and the GLMs' normalizer).
+    X, y, X_test, y_test = data()
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    optimum_tol = 5e-2 if name.startswith("sgd") else 1e-3
+    model = wrapper(estimator, optimum_tol=optimum_tol).fit(X, y, sample_weight=sw)
+    newton = model.removal_effect(X_test, y_test)
+    idx = np.argsort(-np.abs(newton).max(axis=1))[:5]
+    check_tol = {"sgd": 5e-2, "hub": None}.get(name[:3], 1e-6)
+    actual = actual_effects(
+        model, X_test, y_test, idx, sample_weight=sw, check_tol=check_tol
+    )
+    slope, corr = slope_corr(newton[idx], actual)
+    assert 0.85 < slope < 1.1, slope
+    assert corr > 0.99, corr

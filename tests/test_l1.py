@@ -193,3 +193,30 @@ def test_l2_logistic_regression_still_served():
     model = InfluenceClassifier(LogisticRegression(tol=1e-10)).fit(X, y)
     assert not hasattr(model.objective_, "active")
     assert not model.support_changes(train_indices=[0, 1]).any()
+
+
+def test_active_set_with_cg_solver_and_in_a_pipeline():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X_train, y_train, X_test, y_test = X[:200], y[:200], X[300:305], y[300:305]
+    scaler = StandardScaler().fit(X_train)
+    lasso = Lasso(alpha=2.0, **TIGHT)
+    direct = InfluenceRegressor(lasso).fit(scaler.transform(X_train), y_train)
+    assert 0 < direct.objective_.n_active < X.shape[1]
+    expected = direct.influence_upweight(scaler.transform(X_test), y_test)
+
+    cg = InfluenceRegressor(lasso, solver="cg", cg_tol=1e-12)
+    cg.fit(scaler.transform(X_train), y_train)
+    assert_allclose(
+        cg.influence_upweight(scaler.transform(X_test), y_test),
+        expected,
+        rtol=1e-6,
+        atol=1e-9 * np.abs(expected).max(),
+    )
+
+    piped = InfluenceRegressor(make_pipeline(StandardScaler(), lasso))
+    piped.fit(X_train, y_train)
+    assert_allclose(piped.influence_upweight(X_test, y_test), expected, rtol=1e-8)
+    assert_allclose(piped.support_changes(), direct.support_changes())
