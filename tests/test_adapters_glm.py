@@ -598,3 +598,38 @@ def test_weighted_removal_matches_refits(name, wrapper, estimator, data):
     slope, corr = slope_corr(newton[idx], actual)
     assert 0.85 < slope < 1.1, slope
     assert corr > 0.99, corr
+
+
+def test_renormalization_term_of_averaged_objectives():
+    # Removing a point from a weight-averaged objective raises every other
+    # weight, shifting the balance with the penalty: the first-order removal
+    # effect carries that term. Measured relative errors against refits:
+    # 0.06 with it, 0.25 without (TweedieRegressor, identity link).
+    X, y, X_test, y_test = _scotland()
+    estimator = TweedieRegressor(
+        power=1.5, link="identity", alpha=1e-2, solver="newton-cholesky", tol=1e-12
+    )
+    model = InfluenceRegressor(estimator.set_params(max_iter=1000)).fit(X, y)
+    first = model.removal_effect(X_test, y_test, method="first_order")
+    c = model.objective_.data_weights()
+    naive = -(c / c.sum())[:, None] * model.influence_upweight(X_test, y_test)
+    idx = np.linspace(0, len(y) - 1, 12).astype(int)
+    actual = actual_effects(model, X_test, y_test, idx)
+
+    def error(pred):
+        return np.linalg.norm(pred[idx] - actual) / np.linalg.norm(actual)
+
+    assert error(first) < 0.1
+    assert error(naive) > 0.2
+
+
+def test_multi_target_models_are_refused():
+    from sklearn.frozen import FrozenEstimator
+
+    X, y, _, _ = _diabetes()
+    Y = np.column_stack([y, -y])
+    with pytest.raises(ValueError, match="1d array"):
+        InfluenceRegressor(Ridge()).fit(X, Y)
+    fitted = Ridge(alpha=np.array([1.0, 2.0])).fit(X, Y)
+    with pytest.raises(UnsupportedEstimatorError, match="fitted on 2 targets"):
+        InfluenceRegressor(FrozenEstimator(fitted)).fit(X, y)
