@@ -509,14 +509,18 @@ class ActiveSetObjective(LinearObjective):
     def relative_gradient_norm(self):
         """Stationarity figure on the active set, plus any KKT violation off it.
 
-        A zero coefficient is optimal while ``|G_j| <= l1_j``; the excess
-        ``max(|G_j| - l1_j, 0)`` counts as gradient.
+        ``||grad R||`` over the active coordinates, with the excess
+        ``max(|G_j| - l1_j, 0)`` of each zero coefficient (optimal while
+        ``|G_j| <= l1_j``) counted as gradient, relative to the penalty
+        gradient (or, when every coefficient is zero, to the L1 weights).
         """
-        active = super().relative_gradient_norm()
         _, G, lam = self._frozen_data_gradient()
-        reference = max(np.linalg.norm(self.penalty_gradient()), np.finfo(float).tiny)
-        excess = np.linalg.norm(np.maximum(np.abs(G) - lam, 0.0)) / reference
-        return float(np.hypot(active, excess))
+        excess = np.maximum(np.abs(G) - lam, 0.0)
+        total = np.hypot(np.linalg.norm(self.gradient()), np.linalg.norm(excess))
+        reference = np.linalg.norm(self.penalty_gradient())
+        if reference == 0:
+            reference = np.linalg.norm(self.l1)
+        return float(total / max(reference, np.finfo(float).tiny))
 
     def kkt_after_removal(self, delta, indices, newton=True):
         """Worst subgradient ratio over the zero coefficients after each removal.

@@ -220,3 +220,19 @@ def test_active_set_with_cg_solver_and_in_a_pipeline():
     piped.fit(X_train, y_train)
     assert_allclose(piped.influence_upweight(X_test, y_test), expected, rtol=1e-8)
     assert_allclose(piped.support_changes(), direct.support_changes())
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning:sklearn")
+def test_unconverged_lasso_warns_and_all_zero_lasso_is_optimal():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y, _, _ = _diabetes()
+    with pytest.warns(ConvergenceWarning, match="relative gradient norm is"):
+        InfluenceRegressor(Lasso(alpha=0.01, max_iter=1, tol=0.0)).fit(X, y)
+
+    # A penalty so strong that every coefficient is zero: the intercept alone
+    # is active, and the zero coefficients satisfy their KKT conditions.
+    model = InfluenceRegressor(Lasso(alpha=10.0)).fit(X, y)
+    assert model.objective_.n_active == 0
+    assert model.optimality_ < 1e-10
+    assert not model.support_changes().any()
