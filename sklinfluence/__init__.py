@@ -8,12 +8,14 @@ perturbing them would do.
 from ._classes import InfluenceClassifier, InfluenceRegressor
 from ._explanation import Explanation
 from ._objective import LinearObjective
+from .svm import SmoothHingeClassifier
 
 __all__ = [
     "Explanation",
     "InfluenceClassifier",
     "InfluenceRegressor",
     "LinearObjective",
+    "SmoothHingeClassifier",
 ]
 
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@ documents the objective it assumes; the stationarity check at ``fit`` time
 verifies that the fitted parameters are an optimum of it.
 """
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,10 +36,16 @@ class ModelSpec:
         Maps targets as the user gives them (class labels, real values) to
         the encoding the loss expects; raises ``ValueError`` on labels the
         model never saw. Picklable, so the wrapper pickles.
+    hinge_smoothing : float or None
+        Set when the model was trained on the non-differentiable hinge and
+        the objective borrows the smooth hinge's derivatives at this
+        temperature (0 for the raw hinge): the fitted parameters are then
+        not an optimum of ``objective``, and the fit-time check says why.
     """
 
     objective: LinearObjective
     encode: object
+    hinge_smoothing: float | None = None
 
 
 def register(estimator_class, description):
@@ -64,15 +71,21 @@ def unsupported(estimator, reason):
     )
 
 
-def build_spec(estimator, X, y, sample_weight):
-    """Return the :class:`ModelSpec` of a fitted ``estimator`` on ``(X, y)``."""
+def build_spec(estimator, X, y, sample_weight, **options):
+    """Return the :class:`ModelSpec` of a fitted ``estimator`` on ``(X, y)``.
+
+    ``options`` are wrapper settings (e.g. ``hinge_smoothing``); each builder
+    receives those it names as keyword parameters.
+    """
     builder = ADAPTERS.get(type(estimator))
     if builder is None:
         raise unsupported(
             estimator,
             f"sklinfluence has no influence adapter for {type(estimator).__name__}.",
         )
-    return builder(estimator, X, y, sample_weight)
+    accepted = inspect.signature(builder).parameters
+    kwargs = {name: value for name, value in options.items() if name in accepted}
+    return builder(estimator, X, y, sample_weight, **kwargs)
 
 
 # ----------------------------------------------------------------------
@@ -228,3 +241,4 @@ def logistic_regression(estimator, X, y, sample_weight):
 
 # Adapters of further estimator families register themselves on import.
 from . import _adapters_glm  # noqa: E402, F401
+from . import _adapters_svm  # noqa: E402, F401

@@ -30,7 +30,7 @@ from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import make_solver
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, HingeSmoothingWarning
 
 REMOVAL_METHODS = ("first_order", "newton", "exact")
 
@@ -71,6 +71,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         cg_tol=1e-8,
         cg_max_iter=None,
         optimum_tol=1e-2,
+        hinge_smoothing=0.01,
         n_jobs=None,
         verbose=0,
     ):
@@ -80,6 +81,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self.cg_tol = cg_tol
         self.cg_max_iter = cg_max_iter
         self.optimum_tol = optimum_tol
+        self.hinge_smoothing = hinge_smoothing
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -101,6 +103,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             ("damping", 0.0, True),
             ("cg_tol", 0.0, False),
             ("optimum_tol", 0.0, False),
+            ("hinge_smoothing", 0.0, True),
         ):
             value = getattr(self, param)
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -213,7 +216,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self.sample_weight_ = (
             np.ones(len(y)) if sample_weight is None else sample_weight.astype(float)
         )
-        spec = build_spec(final, design, y, sample_weight)
+        spec = build_spec(
+            final, design, y, sample_weight, hinge_smoothing=self.hinge_smoothing
+        )
         self.objective_ = spec.objective
         self.target_encoding_ = spec.encode
         self.__dict__.pop("_cached_solver", None)
@@ -222,7 +227,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         # Influence functions assume an optimum; say so when this is not one.
         self._warn_if_ill_posed(final, design, y)
         self.optimality_ = self.objective_.relative_gradient_norm()
-        if not self.optimality_ <= self.optimum_tol:
+        at_optimum = self.optimality_ <= self.optimum_tol
+        if spec.hinge_smoothing is not None and not at_optimum:
+            _warn_hinge_smoothing(final, spec.hinge_smoothing, self.optimality_)
+        elif not at_optimum:
             warnings.warn(
                 f"The fitted {type(final).__name__} is not at an optimum of the "
                 "objective sklinfluence assumes: the relative gradient norm is "
@@ -649,7 +657,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             if np.any(b):
                 delta_eta += b[:, None, None] * obj.design_times(design, phi)[None]
             new_eta = (eta_test[None] + delta_eta).reshape(-1, K)
-            new_loss = obj.loss.loss(np.tile(y, len(sel)), new_eta).reshape(-1, m)
+            # Repeat the test targets once per removed point (targets may be
+            # 2-d, e.g. one +-1 code per output).
+            y_rep = np.tile(y, (len(sel),) + (1,) * (np.ndim(y) - 1))
+            new_loss = obj.loss.loss(y_rep, new_eta).reshape(-1, m)
             out[rows] = new_loss - base_loss
         return out
 
@@ -769,6 +780,27 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             test_index=getattr(X, "index", None),
             feature_names=getattr(self, "feature_names_in_", None),
         )
+
+
+def _warn_hinge_smoothing(final, t, optimality):
+    """Say why a hinge model is not at an optimum of the objective used."""
+    what = (
+        "the raw hinge (hinge_smoothing=0), whose Hessian holds only the penalty"
+        if t == 0
+        else f"the smooth hinge at temperature hinge_smoothing={t:g}"
+    )
+    warnings.warn(
+        f"The fitted {type(final).__name__} minimizes the non-differentiable "
+        f"hinge loss; its influences use the derivatives of {what}. The fitted "
+        "parameters are not an optimum of that objective (relative gradient "
+        f"norm {optimality:.3g}) because of the smoothing, not because the "
+        "solver stopped early: raising max_iter or tightening tol will not "
+        "change this. Influences are approximations of the hinge model's "
+        "leave-one-out changes; for exact influences train "
+        "sklinfluence.SmoothHingeClassifier instead.",
+        HingeSmoothingWarning,
+        stacklevel=3,
+    )
 
 
 def _merge_top(idx, val, new_idx, new_val, k):

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -45,6 +46,19 @@ _PARAMETERS = """
     optimum_tol : float, default=1e-2
         ``fit`` warns (``ConvergenceWarning``) when the relative gradient
         norm of the objective at the fitted parameters exceeds this.
+    hinge_smoothing : float, default=0.01
+        Temperature ``t`` of the smooth hinge ``t * log(1 + exp((1 - m) / t))``
+        whose derivatives stand in for those of the hinge when the estimator
+        was trained on the non-differentiable hinge (``LinearSVC(loss=
+        "hinge")``, ``SVC(kernel="linear")``, ``SGDClassifier(loss="hinge")``);
+        ignored by every other estimator. In units of the margin, which the
+        SVM scales to 1, so it needs no rescaling with the data. ``0`` takes
+        the raw hinge: zero curvature in the data term, a Hessian made of the
+        penalty only. The fitted model is an optimum of the hinge objective,
+        not of the smoothed one, so these influences are approximations and
+        ``fit`` says so with a :class:`~sklinfluence.exceptions.
+        HingeSmoothingWarning`; :class:`~sklinfluence.SmoothHingeClassifier`
+        trains on the smooth hinge and gets exact influences.
     n_jobs : int, default=None
         Parallel jobs for exact refits, through joblib (so any joblib
         backend, e.g. Dask's, serves).
@@ -148,6 +162,9 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         # liblinear fits no multinomial model (sklearn >= 1.8 refuses it).
         final = inner[-1] if isinstance(inner, Pipeline) else inner
         if isinstance(final, LogisticRegression) and final.solver == "liblinear":
+            tags.classifier_tags.multi_class = False
+        # libsvm's multiclass is one-vs-one: only binary SVC has an adapter.
+        if isinstance(final, SVC):
             tags.classifier_tags.multi_class = False
         return tags
 

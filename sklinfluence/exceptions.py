@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 __all__ = [
     "ApproximationWarning",
     "ConvergenceWarning",
+    "HingeSmoothingWarning",
     "IllConditionedHessianWarning",
     "SupportChangeWarning",
     "UnsupportedEstimatorError",
@@ -46,4 +47,17 @@ class SupportChangeWarning(UserWarning):
     Influence on L1 and elastic-net models is taken on the active set (the
     non-zero coefficients) and holds only while that set does not change;
     the message lists the points for which it would.
+    """
+
+
+class HingeSmoothingWarning(UserWarning):
+    """Influence on a hinge-loss model borrows derivatives from a smoothed hinge.
+
+    The hinge ``max(0, 1 - m)`` has no second derivative at the margin, so
+    the influence of a model trained on it (``LinearSVC(loss="hinge")``,
+    ``SVC(kernel="linear")``, ``SGDClassifier(loss="hinge")``) uses the
+    derivatives of the smooth hinge at temperature ``hinge_smoothing``. The
+    fitted parameters are not an optimum of that smoothed objective, whatever
+    the solver's tolerance, so the influences are approximations. For exact
+    influences, train :class:`~sklinfluence.SmoothHingeClassifier` instead.
     """
