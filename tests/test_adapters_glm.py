@@ -468,8 +468,10 @@ def test_unconverged_fit_warns_with_figure(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clone(estimator).fit(X, y)  # sklearn's own warning is not ours
-    with pytest.warns(ConvergenceWarning, match="relative gradient norm is"):
+    # Ours among the solver's own warnings (all ConvergenceWarning).
+    with pytest.warns(ConvergenceWarning) as record:
         InfluenceRegressor(estimator).fit(X, y)
+    assert any("relative gradient norm is" in str(w.message) for w in record)
 
 
 def test_glm_uses_observed_hessian_and_falls_back_to_fisher():
@@ -484,8 +486,10 @@ def test_glm_uses_observed_hessian_and_falls_back_to_fisher():
     # Far from the optimum, with means far above the targets, the observed
     # Hessian of the p = 3 deviance is not positive definite.
     fitted.intercept_ = fitted.intercept_ + 3.0
-    with pytest.warns(ConvergenceWarning, match="Fisher form"):
+    # Ours among the solver's own warnings (all ConvergenceWarning).
+    with pytest.warns(ConvergenceWarning) as record:
         model = InfluenceRegressor(FrozenEstimator(fitted)).fit(X, y)
+    assert any("Fisher form" in str(w.message) for w in record)
     assert model.objective_.hessian_form == "fisher"
     assert np.all(np.isfinite(model.influence_upweight(X[:2], y[:2])))
 
