@@ -260,7 +260,10 @@ class InfluenceRegressor(RegressorMixin, BaseInfluence):
 
     **HuberRegressor** is treated with its scale ``sigma`` (``scale_``) held
     fixed, and its parameters polished by Newton steps (its L-BFGS stops
-    early); the change of ``sigma`` on removal is ignored.
+    early); the change of ``sigma`` on removal or perturbation is ignored.
+    Removal effects still agree closely with refits that re-estimate
+    ``sigma``; :meth:`influence_perturb` of inliers does not (it is exact for
+    the fixed-scale objective).
 """
         + _PARAMETERS.format(default="Ridge()")
         + """
