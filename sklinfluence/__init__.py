@@ -8,13 +8,21 @@ perturbing them would do.
 from ._classes import InfluenceClassifier, InfluenceRegressor
 from ._explanation import Explanation
 from ._objective import LinearObjective
+from .display import (
+    InfluentialExamplesDisplay,
+    MislabelReviewDisplay,
+    RemovalEffectDisplay,
+)
 from .svm import SmoothHingeClassifier
 
 __all__ = [
     "Explanation",
     "InfluenceClassifier",
     "InfluenceRegressor",
+    "InfluentialExamplesDisplay",
     "LinearObjective",
+    "MislabelReviewDisplay",
+    "RemovalEffectDisplay",
     "SmoothHingeClassifier",
 ]
 

@@ -26,11 +26,16 @@ from sklearn.utils.validation import (
 )
 
 from . import _adapters_glm as _glm
+from . import _frames, _pipeline
 from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import make_solver
-from .exceptions import ConvergenceWarning, HingeSmoothingWarning
+from .exceptions import (
+    ConvergenceWarning,
+    HingeSmoothingWarning,
+    NoInputDerivativeWarning,
+)
 
 REMOVAL_METHODS = ("first_order", "newton", "exact")
 
@@ -174,6 +179,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         self._check_params()
         estimator = self._get_estimator()
+        train_index = _frames.row_labels(X)
 
         # Validate what we compute with ourselves; a pipeline validates its own
         # raw input, and we check the features it produces below.
@@ -223,6 +229,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self.target_encoding_ = spec.encode
         self.__dict__.pop("_cached_solver", None)
         self._set_classes(final)
+        self._set_labels(train_index)
 
         # Influence functions assume an optimum; say so when this is not one.
         self._warn_if_ill_posed(final, design, y)
@@ -242,6 +249,19 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _set_labels(self, train_index):
+        """Keep the training index and the model's feature names (pandas users)."""
+        self.__dict__.pop("train_index_", None)
+        if train_index is not None:
+            self.train_index_ = train_index
+        self.model_feature_names_ = _pipeline.model_feature_names(
+            self.estimator_,
+            self.X_fit_.shape[1],
+            getattr(self, "feature_names_in_", None),
+        )
+
+    set_output = _frames.set_output
 
     def _warn_if_ill_posed(self, final, design, y):
         """Hook for conditions under which the objective has no finite optimum."""
@@ -409,6 +429,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # influence
 
+    @_frames.frame_output("train_test")
     def influence_upweight(self, X, y=None, *, train_indices=None):
         """Effect of upweighting each training point on each test loss.
 
@@ -445,7 +466,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             out[rows] = -total * inf.pair_products(self.objective_, Xb, Rb, F)
         return out
 
-    def influence_perturb(self, X, y=None, *, train_indices=None):
+    @_frames.frame_output("perturb")
+    def influence_perturb(self, X, y=None, *, train_indices=None, space="model"):
         """Effect of perturbing each training input on each test loss.
 
         ``I_pert,loss(z_i, z_test) = -g_test^T H_bar^-1 grad_x grad_theta l(z_i)``,
@@ -465,11 +487,49 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             Training rows to return; ``None`` means all. The full result has
             ``n_train * n_test * n_features`` entries, so ask for the rows
             you need.
+        space : {"model", "input"}, default="model"
+            ``"model"``: one value per feature the final estimator sees
+            (named by :attr:`model_feature_names_`). ``"input"``: one value
+            per raw input column of ``X``, through the chain rule
+            ``I_pert,input = I_pert,model @ J`` with ``J`` the Jacobian of the
+            fitted pipeline steps. ``J`` is known for steps that are affine
+            once fitted (StandardScaler, MinMaxScaler without ``clip``,
+            MaxAbsScaler, RobustScaler, PCA, TruncatedSVD,
+            ``"passthrough"``/``"drop"``, and ColumnTransformer, FeatureUnion
+            or Pipeline combinations of them); a raw column read by any other
+            step (one-hot encoders, discretizers, imputers, ...) has no
+            derivative and comes out NaN, with a
+            :class:`~sklinfluence.exceptions.NoInputDerivativeWarning` naming
+            the step. Without a pipeline both spaces agree.
 
         Returns
         -------
         influence : ndarray of shape (n_train, n_test, n_features)
+            ``n_features`` is the number of model features or of raw input
+            columns, following ``space``.
+
+        Notes
+        -----
+        The fitted pipeline steps are held fixed: moving a training input
+        moves its transformed features, not the scaler's mean or the PCA
+        axes it helped to fit (an effect of order ``1 / n_samples``).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> pipe = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-8))
+        >>> model = InfluenceClassifier(pipe).fit(X[:300], y[:300])
+        >>> scaled = model.influence_perturb(X[300:301], y[300:301])
+        >>> raw = model.influence_perturb(X[300:301], y[300:301], space="input")
+        >>> bool(np.allclose(raw, scaled / model.estimator_[0].scale_))
+        True
         """
+        space = self._check_space(space)
         design, y = self._test_problem(X, y)
         _, F = self._test_factors(design, y)
         idx = self._train_indices(train_indices)
@@ -488,8 +548,42 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             through_score = np.einsum("bkl,bml,kd->bmd", D, Z, W)
             through_input = np.einsum("bk,mkd->bmd", Rb, F[:, :, :d])
             out[rows] = -total * (through_score + through_input)
-        return out
+        return self._to_input_space(out) if space == "input" else out
 
+    def _check_space(self, space):
+        if space not in ("model", "input"):
+            raise ValueError(
+                f"space must be 'model' or 'input'; got {space!r}. 'model' gives "
+                "the features the final estimator sees, 'input' the raw columns."
+            )
+        return space
+
+    def _to_input_space(self, out):
+        """Chain rule from model features to raw input columns (steps fixed)."""
+        names = _pipeline.default_names(
+            self.n_features_in_, getattr(self, "feature_names_in_", None)
+        )
+        J, notes = _pipeline.input_jacobian(
+            self.estimator_, self.n_features_in_, out.shape[-1], names
+        )
+        missing = np.isnan(J).any(axis=0)
+        if missing.any():
+            warnings.warn(
+                "influence_perturb(space='input') has no derivative for "
+                f"{missing.sum()} of {len(missing)} input columns "
+                f"({', '.join(map(str, names[missing]))}), which are NaN: "
+                f"{'; '.join(notes)} has no derivative in its input. "
+                "Use space='model' for the encoded features.",
+                NoInputDerivativeWarning,
+                stacklevel=4,
+            )
+        # NaN only in the columns read by a step without a derivative.
+        result = np.zeros(out.shape[:-1] + (J.shape[1],))
+        result[..., ~missing] = out @ J[:, ~missing]
+        result[..., missing] = np.nan
+        return result
+
+    @_frames.frame_output("train_params")
     def influence_params(self, *, train_indices=None):
         """Effect of upweighting each training point on the parameters.
 
@@ -514,6 +608,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         rhs = inf.outer_rows(obj, Rb, Xb)
         return -self._total_weight() * self._solver().solve(rhs)
 
+    @_frames.frame_output("train")
     def self_influence(self, *, train_indices=None):
         """Influence of each training point on its own loss.
 
@@ -540,6 +635,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             out[rows] = -self._total_weight() * np.einsum("bk,bkl,bl->b", Rb, M, Rb)
         return out
 
+    @_frames.frame_output("train_params")
     def removal_params(self, *, method="newton", train_indices=None):
         """Change of the fitted parameters when each training point is removed.
 
@@ -584,6 +680,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 out[rows] = self._solver().solve(rhs) + b[:, None] * phi.ravel()
         return out
 
+    @_frames.frame_output("train_test")
     def removal_effect(self, X, y=None, *, method="newton", train_indices=None):
         """Predicted change of each test loss when each training point is removed.
 
@@ -778,7 +875,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             X_test=design,
             train_index=getattr(self, "train_index_", None),
             test_index=getattr(X, "index", None),
-            feature_names=getattr(self, "feature_names_in_", None),
+            feature_names=self.model_feature_names_,
         )
 
 

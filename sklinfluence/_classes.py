@@ -86,6 +86,13 @@ _PARAMETERS = """
         Relative gradient norm of that objective at the fitted parameters.
     target_encoding_ : callable
         Maps targets to the encoding of the loss.
+    model_feature_names_ : ndarray of object of shape (n_model_features,)
+        Names of the features the final estimator sees: the pipeline
+        transforms' ``get_feature_names_out``, else ``feature_names_in_``,
+        else ``x0, x1, ...``. Explanations and pandas results use them.
+    train_index_ : pandas.Index
+        Index of the training DataFrame (or Series), when ``X`` was one;
+        explanations and pandas results label training rows with it.
 """
 
 
