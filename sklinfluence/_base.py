@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _adapters_glm as _glm
 from . import _frames, _pipeline
 from . import _influence as inf
 from ._adapters import build_spec
@@ -134,6 +135,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self._get_estimator())
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.string = inner.input_tags.string
+        # GLMs (Poisson, Gamma) accept only positive targets.
+        tags.target_tags.positive_only = inner.target_tags.positive_only
         return tags
 
     def get_metadata_routing(self):
@@ -370,11 +373,19 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """Design and encoded targets of test points; ``y=None`` uses predictions."""
         X = self._validate_test(X)
         _, design = self._final_step(X)
+        # Active-set (L1) objectives ignore the features of zero coefficients.
+        restrict = getattr(self.objective_, "restrict_design", None)
+        if restrict is not None:
+            design = restrict(design)
         if y is None:
-            y = self.estimator_.predict(X)
+            y = self._explained_targets(X)
         y = column_or_1d(np.asarray(y))
         check_consistent_length(design, y)
         return design, self.target_encoding_(y)
+
+    def _explained_targets(self, X):
+        """Targets that stand for "explain the prediction" when ``y`` is None."""
+        return self.estimator_.predict(X)
 
     def _train_indices(self, train_indices):
         check_is_fitted(self)
@@ -649,6 +660,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         idx = self._train_indices(train_indices)
+        _glm.warn_support_changes(self, idx, method)
         obj = self.objective_
         if method == "exact":
             thetas = self._exact_refits(idx)
@@ -702,6 +714,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
         idx = self._train_indices(train_indices)
+        _glm.warn_support_changes(self, idx, method)
         obj = self.objective_
         m = design.shape[0]
         eta_test = obj.decision(design)
@@ -861,6 +874,37 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
 
         check_is_fitted(self)
         return group_removal_effect(self, X, y, groups=groups, method=method)
+
+    def support_changes(self, *, method="newton", train_indices=None):
+        """Which removals would change the zero pattern of an L1 model's coefficients.
+
+        Influence on L1 and elastic-net models (Lasso, ElasticNet,
+        LogisticRegression with ``l1_ratio > 0``) is taken on the active set,
+        the non-zero coefficients, and is valid only while removing a point
+        leaves that set unchanged. For each point this takes the removal step
+        (``method`` as in :meth:`removal_params`) and checks the optimality
+        conditions: a zero coefficient stays zero while its data gradient
+        stays within its L1 weight, a non-zero one while it keeps its sign.
+        :meth:`removal_effect` and :meth:`removal_params` warn
+        (``SupportChangeWarning``) when asked for flagged points. Models
+        without an L1 penalty never change support: all ``False``.
+
+        Parameters
+        ----------
+        method : {"first_order", "newton", "exact"}, default="newton"
+            The removal step to check; ``"exact"`` checks the Newton step.
+        train_indices : array-like of int or bool, default=None
+            Training rows to check; ``None`` means all.
+
+        Returns
+        -------
+        changes : ndarray of bool of shape (n_selected,)
+            True where removing the point would make a zero coefficient
+            non-zero or a non-zero one zero (to the order of the step).
+        """
+        check_is_fitted(self)
+        method = self._check_method(method)
+        return _glm.support_changes(self, method=method, train_indices=train_indices)
 
     def _check_method(self, method):
         if method not in REMOVAL_METHODS:

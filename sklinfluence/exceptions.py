@@ -14,6 +14,7 @@ __all__ = [
     "HingeSmoothingWarning",
     "IllConditionedHessianWarning",
     "NoInputDerivativeWarning",
+    "SupportChangeWarning",
     "UnsupportedEstimatorError",
 ]
 
@@ -38,6 +39,15 @@ class UnsupportedEstimatorError(TypeError, ValueError):
     """The wrapped estimator, or one of its settings, has no influence adapter.
 
     The message names the estimators and settings that are supported.
+    """
+
+
+class SupportChangeWarning(UserWarning):
+    """Removing a training point would change which L1 coefficients are zero.
+
+    Influence on L1 and elastic-net models is taken on the active set (the
+    non-zero coefficients) and holds only while that set does not change;
+    the message lists the points for which it would.
     """
 
 
