@@ -799,7 +799,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         >>> from sklearn.preprocessing import scale
         >>> from sklinfluence import InfluenceClassifier
         >>> X, y = load_breast_cancer(return_X_y=True)
-        >>> model = InfluenceClassifier(LogisticRegression()).fit(scale(X), y)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+        >>> model = InfluenceClassifier(clf).fit(scale(X), y)
         >>> model.loo_loss().shape
         (569,)
         """
@@ -865,7 +866,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         >>> from sklinfluence import InfluenceClassifier
         >>> X, y = load_breast_cancer(return_X_y=True)
         >>> X = scale(X)
-        >>> model = InfluenceClassifier(LogisticRegression()).fit(X[:400], y[:400])
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+        >>> model = InfluenceClassifier(clf).fit(X[:400], y[:400])
         >>> groups = [np.arange(0, 20), np.arange(20, 60)]
         >>> model.group_removal_effect(X[400:403], y[400:403], groups=groups).shape
         (2, 3)

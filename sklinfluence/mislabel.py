@@ -67,7 +67,8 @@ def mislabel_ranking(model, method="influence", *, random_state=None):
     >>> from sklearn.preprocessing import scale
     >>> from sklinfluence import InfluenceClassifier, mislabel_ranking
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> model = InfluenceClassifier(LogisticRegression()).fit(scale(X), y)
+    >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+    >>> model = InfluenceClassifier(clf).fit(scale(X), y)
     >>> mislabel_ranking(model, "influence")[:3].shape
     (3,)
     """

@@ -189,9 +189,9 @@ class InfluenceLOOSearchCV(MetaEstimatorMixin, BaseEstimator):
     >>> from sklearn.preprocessing import scale
     >>> from sklinfluence.model_selection import InfluenceLOOSearchCV
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> search = InfluenceLOOSearchCV(
-    ...     LogisticRegression(), {"C": [0.01, 0.1, 1.0, 10.0]}
-    ... ).fit(scale(X), y)
+    >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+    >>> grid = {"C": [0.01, 0.1, 1.0, 10.0]}
+    >>> search = InfluenceLOOSearchCV(clf, grid).fit(scale(X), y)
     >>> search.best_params_
     {'C': 1.0}
     >>> round(-search.best_score_, 3)  # leave-one-out log-loss
@@ -514,10 +514,11 @@ def influence_concentration_scorer(top_fraction=0.01, *, negate=True):
     ...     "accuracy": "accuracy",
     ...     "neg_concentration": influence_concentration_scorer(0.01),
     ... }
-    >>> search = GridSearchCV(
-    ...     InfluenceClassifier(LogisticRegression()),
-    ...     {"estimator__C": [0.01, 1.0]}, scoring=scoring, refit="accuracy", cv=3,
-    ... ).fit(scale(X), y)
+    >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+    >>> model = InfluenceClassifier(clf)
+    >>> grid = {"estimator__C": [0.01, 1.0]}
+    >>> search = GridSearchCV(model, grid, scoring=scoring, refit="accuracy", cv=3)
+    >>> search = search.fit(scale(X), y)
     >>> search.cv_results_["mean_test_neg_concentration"].shape
     (2,)
     """
@@ -570,7 +571,8 @@ def max_self_influence_scorer(*, negate=True):
     >>> from sklinfluence.model_selection import max_self_influence_scorer
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = scale(X)
-    >>> model = InfluenceClassifier(LogisticRegression()).fit(X[:400], y[:400])
+    >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+    >>> model = InfluenceClassifier(clf).fit(X[:400], y[:400])
     >>> max_self_influence_scorer(negate=False)(model, X[400:], y[400:]) > 0
     True
     """
@@ -621,7 +623,8 @@ def max_removal_effect_scorer(*, method="newton", negate=True):
     >>> from sklinfluence.model_selection import max_removal_effect_scorer
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = scale(X)
-    >>> model = InfluenceClassifier(LogisticRegression()).fit(X[:400], y[:400])
+    >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+    >>> model = InfluenceClassifier(clf).fit(X[:400], y[:400])
     >>> max_removal_effect_scorer()(model, X[400:], y[400:]) < 0
     True
     """
