@@ -312,3 +312,29 @@ def test_loo_search_smooth_hinge_svm_matches_exact_leave_one_out():
     search = InfluenceLOOSearchCV(SmoothHingeClassifier(t=t), {"C": grid}).fit(X, y)
     assert_allclose(-search.cv_results_["mean_test_score"], exact, rtol=0.01)
     assert search.best_params_["C"] == grid[int(np.argmin(exact))]
+
+
+def test_loo_on_an_averaged_glm_matches_refits():
+    # PoissonRegressor averages its data term, so removing a point also
+    # reweights the rest against the penalty (the b_i term).
+    from sklearn.linear_model import PoissonRegressor
+
+    from sklinfluence._removal import loo_decision
+
+    X, y = load_diabetes(return_X_y=True)
+    X, y = scale(X)[:150], y[:150]
+    estimator = PoissonRegressor(alpha=0.1, tol=1e-12, max_iter=10_000)
+    model = InfluenceRegressor(estimator).fit(X, y)
+    rows = np.arange(0, 150, 15)
+    truth = []
+    for i in rows:
+        keep = np.arange(len(y)) != i
+        refit = PoissonRegressor(**estimator.get_params()).fit(X[keep], y[keep])
+        truth.append(np.log(refit.predict(X[i : i + 1])[0]))
+    newton = loo_decision(model, train_indices=rows)[:, 0]
+    exact = loo_decision(model, method="exact", train_indices=rows)[:, 0]
+    # sklearn's lbfgs refits agree with the exact Newton refits to ~1e-7.
+    assert_allclose(exact, truth, rtol=1e-6)
+    full = model.objective_.decision(model.X_fit_[rows])[:, 0]
+    # The Newton step recovers the leave-one-out change of the score to 2%.
+    assert_allclose(newton - full, np.array(truth) - full, rtol=0.02, atol=1e-6)
