@@ -127,7 +127,8 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
     >>> from sklinfluence import InfluenceClassifier
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = scale(X)
-    >>> model = InfluenceClassifier(LogisticRegression()).fit(X[:400], y[:400])
+    >>> estimator = LogisticRegression(tol=1e-10)
+    >>> model = InfluenceClassifier(estimator).fit(X[:400], y[:400])
     >>> model.influence_upweight(X[400:403], y[400:403]).shape
     (400, 3)
     >>> explanation = model.explain(X[400:403], y[400:403], n_top=3)
@@ -189,11 +190,14 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         if obj.n_params <= 2000:
             smallest = np.linalg.eigvalsh(obj.hessian())[0]
             scale = obj.hessian_diagonal(np.zeros(obj.n_params)).max()
-            figure = (
-                f" (its smallest eigenvalue is {smallest:.3g}, a condition "
-                f"number of {scale / max(smallest, 1e-300):.3g} against the "
-                "curvature at zero weights)"
-            )
+            if smallest <= scale * obj.n_params * np.finfo(float).eps:
+                figure = " (it is already numerically singular)"
+            else:
+                figure = (
+                    f" (its smallest eigenvalue is {smallest:.3g}, a condition "
+                    f"number of {scale / smallest:.3g} against the curvature at "
+                    "zero weights)"
+                )
         warnings.warn(
             "The training data are perfectly separated and the model has no "
             "penalty: the objective has no finite optimum and its Hessian "
