@@ -131,7 +131,9 @@ def attack(
 
 def main(fast=FAST, output=OUTPUT):
     X_train, y_train, X_test, y_test = load_threes_and_eights()
-    estimator = LogisticRegression(C=0.05, tol=1e-10, max_iter=5000)
+    estimator = LogisticRegression(
+        C=0.05, solver="newton-cholesky", tol=1e-10, max_iter=1000
+    )
     estimator.fit(X_train, y_train)
 
     # A correctly classified test image at the lower quartile of the margins.
