@@ -240,4 +240,4 @@ def logistic_regression(estimator, X, y, sample_weight):
 
 
 # Adapters of further estimator families register themselves on import.
-from . import _adapters_svm  # noqa: E402, F401
+from . import _adapters_glm, _adapters_svm  # noqa: E402, F401

@@ -25,11 +25,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _adapters_glm as _glm
+from . import _frames, _pipeline
 from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import DIRECT_MAX_PARAMS, make_solver
-from .exceptions import ConvergenceWarning, HingeSmoothingWarning
+from .exceptions import (
+    ConvergenceWarning,
+    HingeSmoothingWarning,
+    NoInputDerivativeWarning,
+)
 
 REMOVAL_METHODS = ("first_order", "newton", "exact")
 
@@ -130,6 +136,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         inner = get_tags(self._get_estimator())
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.string = inner.input_tags.string
+        # GLMs (Poisson, Gamma) accept only positive targets.
+        tags.target_tags.positive_only = inner.target_tags.positive_only
         return tags
 
     def get_metadata_routing(self):
@@ -172,6 +180,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         self._check_params()
         estimator = self._get_estimator()
+        train_index = _frames.row_labels(X)
 
         # Validate what we compute with ourselves; a pipeline validates its own
         # raw input, and we check the features it produces below.
@@ -221,6 +230,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         self.target_encoding_ = spec.encode
         self.__dict__.pop("_cached_solver", None)
         self._set_classes(final)
+        self._set_labels(train_index)
 
         # Influence functions assume an optimum; say so when this is not one.
         self._warn_if_ill_posed(final, design, y)
@@ -240,6 +250,19 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _set_labels(self, train_index):
+        """Keep the training index and the model's feature names (pandas users)."""
+        self.__dict__.pop("train_index_", None)
+        if train_index is not None:
+            self.train_index_ = train_index
+        self.model_feature_names_ = _pipeline.model_feature_names(
+            self.estimator_,
+            self.X_fit_.shape[1],
+            getattr(self, "feature_names_in_", None),
+        )
+
+    set_output = _frames.set_output
 
     def _warn_if_ill_posed(self, final, design, y):
         """Hook for conditions under which the objective has no finite optimum."""
@@ -352,11 +375,19 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """Design and encoded targets of test points; ``y=None`` uses predictions."""
         X = self._validate_test(X)
         _, design = self._final_step(X)
+        # Active-set (L1) objectives ignore the features of zero coefficients.
+        restrict = getattr(self.objective_, "restrict_design", None)
+        if restrict is not None:
+            design = restrict(design)
         if y is None:
-            y = self.estimator_.predict(X)
+            y = self._explained_targets(X)
         y = column_or_1d(np.asarray(y))
         check_consistent_length(design, y)
         return design, self.target_encoding_(y)
+
+    def _explained_targets(self, X):
+        """Targets that stand for "explain the prediction" when ``y`` is None."""
+        return self.estimator_.predict(X)
 
     def _train_indices(self, train_indices):
         check_is_fitted(self)
@@ -421,6 +452,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # influence
 
+    @_frames.frame_output("train_test")
     def influence_upweight(self, X, y=None, *, train_indices=None):
         """Effect of upweighting each training point on each test loss.
 
@@ -460,7 +492,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             desc="influence_upweight",
         )
 
-    def influence_perturb(self, X, y=None, *, train_indices=None):
+    @_frames.frame_output("perturb")
+    def influence_perturb(self, X, y=None, *, train_indices=None, space="model"):
         """Effect of perturbing each training input on each test loss.
 
         ``I_pert,loss(z_i, z_test) = -g_test^T H_bar^-1 grad_x grad_theta l(z_i)``,
@@ -480,11 +513,49 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             Training rows to return; ``None`` means all. The full result has
             ``n_train * n_test * n_features`` entries, so ask for the rows
             you need.
+        space : {"model", "input"}, default="model"
+            ``"model"``: one value per feature the final estimator sees
+            (named by :attr:`model_feature_names_`). ``"input"``: one value
+            per raw input column of ``X``, through the chain rule
+            ``I_pert,input = I_pert,model @ J`` with ``J`` the Jacobian of the
+            fitted pipeline steps. ``J`` is known for steps that are affine
+            once fitted (StandardScaler, MinMaxScaler without ``clip``,
+            MaxAbsScaler, RobustScaler, PCA, TruncatedSVD,
+            ``"passthrough"``/``"drop"``, and ColumnTransformer, FeatureUnion
+            or Pipeline combinations of them); a raw column read by any other
+            step (one-hot encoders, discretizers, imputers, ...) has no
+            derivative and comes out NaN, with a
+            :class:`~sklinfluence.exceptions.NoInputDerivativeWarning` naming
+            the step. Without a pipeline both spaces agree.
 
         Returns
         -------
         influence : ndarray of shape (n_train, n_test, n_features)
+            ``n_features`` is the number of model features or of raw input
+            columns, following ``space``.
+
+        Notes
+        -----
+        The fitted pipeline steps are held fixed: moving a training input
+        moves its transformed features, not the scaler's mean or the PCA
+        axes it helped to fit (an effect of order ``1 / n_samples``).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> pipe = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-8))
+        >>> model = InfluenceClassifier(pipe).fit(X[:300], y[:300])
+        >>> scaled = model.influence_perturb(X[300:301], y[300:301])
+        >>> raw = model.influence_perturb(X[300:301], y[300:301], space="input")
+        >>> bool(np.allclose(raw, scaled / model.estimator_[0].scale_))
+        True
         """
+        space = self._check_space(space)
         design, y = self._test_problem(X, y)
         _, F = self._test_factors(design, y)
         idx = self._train_indices(train_indices)
@@ -503,8 +574,42 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             through_score = np.einsum("bkl,bml,kd->bmd", D, Z, W)
             through_input = np.einsum("bk,mkd->bmd", Rb, F[:, :, :d])
             out[rows] = -total * (through_score + through_input)
-        return out
+        return self._to_input_space(out) if space == "input" else out
 
+    def _check_space(self, space):
+        if space not in ("model", "input"):
+            raise ValueError(
+                f"space must be 'model' or 'input'; got {space!r}. 'model' gives "
+                "the features the final estimator sees, 'input' the raw columns."
+            )
+        return space
+
+    def _to_input_space(self, out):
+        """Chain rule from model features to raw input columns (steps fixed)."""
+        names = _pipeline.default_names(
+            self.n_features_in_, getattr(self, "feature_names_in_", None)
+        )
+        J, notes = _pipeline.input_jacobian(
+            self.estimator_, self.n_features_in_, out.shape[-1], names
+        )
+        missing = np.isnan(J).any(axis=0)
+        if missing.any():
+            warnings.warn(
+                "influence_perturb(space='input') has no derivative for "
+                f"{missing.sum()} of {len(missing)} input columns "
+                f"({', '.join(map(str, names[missing]))}), which are NaN: "
+                f"{'; '.join(notes)} has no derivative in its input. "
+                "Use space='model' for the encoded features.",
+                NoInputDerivativeWarning,
+                stacklevel=4,
+            )
+        # NaN only in the columns read by a step without a derivative.
+        result = np.zeros(out.shape[:-1] + (J.shape[1],))
+        result[..., ~missing] = out @ J[:, ~missing]
+        result[..., missing] = np.nan
+        return result
+
+    @_frames.frame_output("train_params")
     def influence_params(self, *, train_indices=None):
         """Effect of upweighting each training point on the parameters.
 
@@ -541,6 +646,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         out *= -self._total_weight()
         return out
 
+    @_frames.frame_output("train")
     def self_influence(self, *, train_indices=None):
         """Influence of each training point on its own loss.
 
@@ -575,6 +681,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             out[rows] = -self._total_weight() * np.einsum("bk,bkl,bl->b", Rb, M, Rb)
         return out
 
+    @_frames.frame_output("train_params")
     def removal_params(self, *, method="newton", train_indices=None):
         """Change of the fitted parameters when each training point is removed.
 
@@ -602,6 +709,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         idx = self._train_indices(train_indices)
+        _glm.warn_support_changes(self, idx, method)
         obj = self.objective_
         if method == "exact":
             thetas = self._exact_refits(idx)
@@ -623,6 +731,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 out[rows] = self._solver().solve(rhs) + b[:, None] * phi.ravel()
         return out
 
+    @_frames.frame_output("train_test")
     def removal_effect(self, X, y=None, *, method="newton", train_indices=None):
         """Predicted change of each test loss when each training point is removed.
 
@@ -665,6 +774,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
         idx = self._train_indices(train_indices)
+        _glm.warn_support_changes(self, idx, method)
         obj = self.objective_
         m = design.shape[0]
         eta_test = obj.decision(design)
@@ -717,6 +827,160 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             new_loss = obj.loss.loss(y_rep, new_eta).reshape(-1, m)
             out[rows] = new_loss - base_loss
         return out
+
+    def loo_loss(self, *, method="newton", train_indices=None):
+        """Loss of each training point under the model refitted without it.
+
+        The approximate leave-one-out loss: for point ``i`` the parameters
+        move by the removal step of :meth:`removal_params` and ``l(y_i,
+        eta_i + delta_eta_ii)`` is evaluated at the moved scores. Only the
+        diagonal of the score-change matrix is needed, so the cost is that of
+        :meth:`self_influence`, never ``n_train**2``.
+
+        Parameters
+        ----------
+        method : {"first_order", "newton", "exact"}, default="newton"
+            ``"newton"``: one Newton step on the objective without the point
+            (a rank-``n_outputs`` Hessian update); exact for squared loss.
+            ``"first_order"``: the step with the full-data Hessian, which
+            underestimates the change for points of high leverage.
+            ``"exact"``: Newton's method to convergence per point.
+        train_indices : array-like of int or bool, default=None
+            Training rows to leave out, one at a time; ``None`` means all.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_selected,)
+            Unweighted per-sample training loss (the loss the model trains
+            on) at each point's leave-one-out parameters.
+
+        See Also
+        --------
+        sklinfluence.model_selection.InfluenceLOOSearchCV : Model selection
+            by this loss.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+        >>> model = InfluenceClassifier(clf).fit(scale(X), y)
+        >>> model.loo_loss().shape
+        (569,)
+        """
+        from ._removal import loo_loss
+
+        check_is_fitted(self)
+        return loo_loss(self, method=method, train_indices=train_indices)
+
+    def group_removal_effect(self, X, y=None, *, groups, method="newton"):
+        """Predicted change of each test loss when a group of points is removed.
+
+        Each group is removed as a whole (its members leave the objective
+        together), one group at a time. A positive value means the test loss
+        would rise without the group.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_test, n_features)
+            Test points.
+        y : array-like of shape (n_test,), default=None
+            Their targets; ``None`` uses the model's predictions.
+        groups : list of array-like of int or bool
+            The groups: each an array of training row positions, or a boolean
+            mask over the training rows. Wrap a single group in a list.
+        method : {"first_order", "newton", "exact"}, default="newton"
+            ``"first_order"``: the test-loss gradient dotted with
+            ``H^-1`` times the group's summed removal gradient; for summed
+            objectives this is the sum of the members' first-order
+            :meth:`removal_effect` values. ``"newton"``: one Newton step on
+            the objective without the group, its Hessian through a Woodbury
+            update of rank at most ``n_outputs * len(group)``, with the test
+            loss evaluated at the new parameters. ``"exact"``: Newton's
+            method to convergence without the group.
+
+        Returns
+        -------
+        effect : ndarray of shape (n_groups, n_test)
+
+        Notes
+        -----
+        When it degrades. Both estimates start from the full-data fit and
+        assume the group's removal is a small move of the parameters. The
+        first-order sum ignores how members reinforce each other: for a
+        coherent group (e.g. the points most influential on one test point)
+        it underestimates the effect markedly, already at 1% of the data.
+        The Newton step accounts for the group's curvature exactly, but takes
+        a single step: once the group holds a sizeable share of the data or
+        of one class (beyond about 10%, or a group that makes the rest
+        separable) the loss is far from quadratic around the start and the
+        step can over- or undershoot; use ``method="exact"`` then. For
+        objectives that average their data term, the growth of the remaining
+        weights (a factor ``N / (N - |S|)``) is kept in the gradient but left
+        out of the Hessian, an error of order ``|S| / N``. The Newton step
+        costs ``n_outputs * len(group)`` solves and a dense system of that
+        size per group.
+
+        Measured against refits (breast_cancer, LogisticRegression(C=1),
+        worst error over the test points as a share of the largest actual
+        change): random groups of 1%, 5% and 10% of the data, Newton within
+        1%, 4% and 9%, first order 2-26%, 24-77% and 15-46%; the points most
+        helpful to one test point, removed together, Newton 5-47%, first
+        order about 50%.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = scale(X)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-8)
+        >>> model = InfluenceClassifier(clf).fit(X[:400], y[:400])
+        >>> groups = [np.arange(0, 20), np.arange(20, 60)]
+        >>> model.group_removal_effect(X[400:403], y[400:403], groups=groups).shape
+        (2, 3)
+        """
+        from ._removal import group_removal_effect
+
+        check_is_fitted(self)
+        return group_removal_effect(self, X, y, groups=groups, method=method)
+
+    def support_changes(self, *, method="newton", train_indices=None):
+        """Which removals would change the zero pattern of an L1 model's coefficients.
+
+        Influence on L1 and elastic-net models (Lasso, ElasticNet,
+        LogisticRegression with ``l1_ratio > 0``) is taken on the active set,
+        the non-zero coefficients, and is valid only while removing a point
+        leaves that set unchanged. For each point this takes the removal step
+        (``method`` as in :meth:`removal_params`) and checks the optimality
+        conditions: a zero coefficient stays zero while its data gradient
+        stays within its L1 weight, a non-zero one while it keeps its sign.
+        :meth:`removal_effect` and :meth:`removal_params` warn
+        (``SupportChangeWarning``) when asked for flagged points. Models
+        without an L1 penalty never change support: all ``False``.
+
+        Parameters
+        ----------
+        method : {"first_order", "newton", "exact"}, default="newton"
+            The removal step to check; ``"exact"`` checks the Newton step.
+        train_indices : array-like of int or bool, default=None
+            Training rows to check; ``None`` means all.
+
+        Returns
+        -------
+        changes : ndarray of bool of shape (n_selected,)
+            True where removing the point would make a zero coefficient
+            non-zero or a non-zero one zero (to the order of the step).
+        """
+        check_is_fitted(self)
+        method = self._check_method(method)
+        return _glm.support_changes(self, method=method, train_indices=train_indices)
 
     def _check_method(self, method):
         if method not in REMOVAL_METHODS:
@@ -802,7 +1066,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             X_test=design,
             train_index=getattr(self, "train_index_", None),
             test_index=getattr(X, "index", None),
-            feature_names=getattr(self, "feature_names_in_", None),
+            feature_names=self.model_feature_names_,
         )
 
 

@@ -12,6 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._base import BaseInfluence, _delegate_has
+from ._losses import _RegressionLoss
 from .exceptions import IllConditionedHessianWarning
 
 _PARAMETERS = """
@@ -91,6 +92,13 @@ _PARAMETERS = """
         Relative gradient norm of that objective at the fitted parameters.
     target_encoding_ : callable
         Maps targets to the encoding of the loss.
+    model_feature_names_ : ndarray of object of shape (n_model_features,)
+        Names of the features the final estimator sees: the pipeline
+        transforms' ``get_feature_names_out``, else ``feature_names_in_``,
+        else ``x0, x1, ...``. Explanations and pandas results use them.
+    train_index_ : pandas.Index
+        Index of the training DataFrame (or Series), when ``X`` was one;
+        explanations and pandas results label training rows with it.
 """
 
 
@@ -125,7 +133,8 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
     >>> from sklinfluence import InfluenceClassifier
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X = scale(X)
-    >>> model = InfluenceClassifier(LogisticRegression()).fit(X[:400], y[:400])
+    >>> estimator = LogisticRegression(tol=1e-10)
+    >>> model = InfluenceClassifier(estimator).fit(X[:400], y[:400])
     >>> model.influence_upweight(X[400:403], y[400:403]).shape
     (400, 3)
     >>> explanation = model.explain(X[400:403], y[400:403], n_top=3)
@@ -187,11 +196,14 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         if obj.n_params <= 2000:
             smallest = np.linalg.eigvalsh(obj.hessian())[0]
             scale = obj.hessian_diagonal(np.zeros(obj.n_params)).max()
-            figure = (
-                f" (its smallest eigenvalue is {smallest:.3g}, a condition "
-                f"number of {scale / max(smallest, 1e-300):.3g} against the "
-                "curvature at zero weights)"
-            )
+            if smallest <= scale * obj.n_params * np.finfo(float).eps:
+                figure = " (it is already numerically singular)"
+            else:
+                figure = (
+                    f" (its smallest eigenvalue is {smallest:.3g}, a condition "
+                    f"number of {scale / smallest:.3g} against the curvature at "
+                    "zero weights)"
+                )
         warnings.warn(
             "The training data are perfectly separated and the model has no "
             "penalty: the objective has no finite optimum and its Hessian "
@@ -238,7 +250,37 @@ class InfluenceRegressor(RegressorMixin, BaseInfluence):
         """Explain a convex linear regressor's predictions through its training data.
 
     The regression twin of :class:`InfluenceClassifier`, with the same
-    influence methods.
+    influence methods. Supported: ``Ridge``, ``LinearRegression``,
+    ``SGDRegressor``, ``PoissonRegressor``, ``GammaRegressor``,
+    ``TweedieRegressor``, ``HuberRegressor``, ``Lasso`` and ``ElasticNet``
+    (single target; see the README's table for the settings).
+
+    **Explaining a prediction** (``y=None`` in the influence methods). A
+    fitted regressor predicts its own target, so the loss at ``y =
+    predict(x)`` has zero gradient and every influence on it would vanish.
+    With ``y=None`` the quantity explained is therefore the *predicted value*
+    ``predict(x)`` itself (``exp(eta)`` for log-link GLMs, whose gradient is
+    ``exp(eta) x_tilde``; ``x_tilde`` for linear predictions): a positive
+    :meth:`influence_upweight` means that upweighting the training point
+    raises the prediction, and :meth:`removal_effect` gives the change of the
+    prediction when the point is removed. In :meth:`explain`, "harmful"
+    points then push the prediction up and "helpful" ones down.
+
+    **L1 models** (``Lasso``, ``ElasticNet``). Influence is taken on the
+    active set: the non-zero coefficients and the intercept move, the zero
+    coefficients stay zero. This is exact to the order of the method as long
+    as the point's removal does not change which coefficients are zero;
+    :meth:`support_changes` flags the points for which it would, and the
+    removal methods warn about them. :meth:`influence_perturb` and
+    :meth:`influence_params` are zero for the features and coefficients
+    outside the active set.
+
+    **HuberRegressor** is treated with its scale ``sigma`` (``scale_``) held
+    fixed, and its parameters polished by Newton steps (its L-BFGS stops
+    early); the change of ``sigma`` on removal or perturbation is ignored.
+    Removal effects still agree closely with refits that re-estimate
+    ``sigma``; :meth:`influence_perturb` of inliers does not (it is exact for
+    the fixed-scale objective).
 """
         + _PARAMETERS.format(default="Ridge()")
         + """
@@ -268,3 +310,11 @@ class InfluenceRegressor(RegressorMixin, BaseInfluence):
 
     def _set_classes(self, final):
         pass
+
+    def _explained_targets(self, X):
+        # NaN targets make the regression losses stand for the prediction
+        # itself; see the class docstring.
+        if isinstance(self.objective_.loss, _RegressionLoss):
+            n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+            return np.full(n_samples, np.nan)
+        return super()._explained_targets(X)

@@ -86,8 +86,15 @@ class Explanation:
     def _label(self, index, position):
         return position if index is None else np.asarray(index)[position]
 
-    def to_frame(self):
+    def to_frame(self, *, features=False):
         """The explanation as a tidy DataFrame, one row per (test, training) pair.
+
+        Parameters
+        ----------
+        features : bool, default=False
+            Also add the training row's features as the final estimator sees
+            them (after any pipeline transforms), one column per feature,
+            named by ``feature_names``.
 
         Returns
         -------
@@ -95,7 +102,30 @@ class Explanation:
             Columns ``test``, ``y_test``, ``y_pred``, ``role`` ("helpful" or
             "harmful"), ``rank`` (1 is the most influential), ``train`` (the
             training row's label), ``train_position``, ``y_train`` and
-            ``influence``.
+            ``influence``, then the features when asked for.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn.compose import make_column_transformer
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+        >>> X = X[["mean radius", "mean texture"]].assign(
+        ...     large=(X["mean area"] > 700).map({True: "yes", False: "no"}))
+        >>> prep = make_column_transformer(
+        ...     (StandardScaler(), ["mean radius", "mean texture"]),
+        ...     (OneHotEncoder(), ["large"]))
+        >>> model = InfluenceClassifier(
+        ...     make_pipeline(prep, LogisticRegression(tol=1e-8))
+        ... ).fit(X.iloc[:300], y.iloc[:300])
+        >>> frame = model.explain(X.iloc[[300]], y.iloc[[300]], n_top=1).to_frame(
+        ...     features=True)
+        >>> list(frame.columns[-2:])
+        ['onehotencoder__large_no', 'onehotencoder__large_yes']
         """
         import pandas as pd
 
@@ -119,7 +149,16 @@ class Explanation:
                             "influence": float(score),
                         }
                     )
-        return pd.DataFrame.from_records(records)
+        frame = pd.DataFrame.from_records(records)
+        if features and self.X_train is not None:
+            rows = self.X_train[frame["train_position"].to_numpy()]
+            rows = rows.toarray() if sparse.issparse(rows) else np.asarray(rows)
+            names = self.feature_names
+            if names is None:
+                names = [f"x{k}" for k in range(rows.shape[1])]
+            values = pd.DataFrame(rows, columns=[str(n) for n in names])
+            frame = pd.concat([frame, values], axis=1)
+        return frame
 
     def plot(self, test_points=None, *, image_shape=None, cmap="gray_r"):
         """Show each test image beside its most helpful and harmful training images.

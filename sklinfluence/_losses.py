@@ -152,3 +152,212 @@ def smooth_hinge(margin, t):
     margin = np.asarray(margin, dtype=np.float64)
     u = (1.0 - margin) / t
     return t * np.logaddexp(0.0, u), -expit(u), expit(u) * expit(-u) / t
+
+
+# ----------------------------------------------------------------------
+# Regression losses, and the prediction as a test quantity
+#
+# A NaN target marks a test point whose *prediction* is explained rather than
+# a loss: a fitted regressor predicts its own target, so the loss gradient at
+# ``y = predict(x)`` vanishes and every influence would be zero. For such
+# points the "loss" is the predicted value ``h(eta)`` itself (``h`` the
+# inverse link), with gradient ``h'(eta)``; training targets are never NaN.
+
+
+class _RegressionLoss(_ScalarLoss):
+    """Scalar regression loss; a NaN target stands for the prediction ``h(eta)``."""
+
+    def _mean(self, eta):
+        return eta
+
+    def _mean_d1(self, eta):
+        return np.ones_like(eta)
+
+    def loss(self, y, eta):
+        eta = eta[:, 0]
+        y = np.asarray(y, dtype=np.float64)
+        explain = np.isnan(y)
+        if not explain.any():
+            return self._loss(y, eta)
+        out = np.empty_like(eta)
+        out[explain] = self._mean(eta[explain])
+        keep = ~explain
+        out[keep] = self._loss(y[keep], eta[keep])
+        return out
+
+    def gradient(self, y, eta):
+        eta = eta[:, 0]
+        y = np.asarray(y, dtype=np.float64)
+        explain = np.isnan(y)
+        if not explain.any():
+            return self._d1(y, eta)[:, None]
+        out = np.empty_like(eta)
+        out[explain] = self._mean_d1(eta[explain])
+        keep = ~explain
+        out[keep] = self._d1(y[keep], eta[keep])
+        return out[:, None]
+
+
+class SquaredErrorLoss(_RegressionLoss):
+    """Squared error ``factor * (y - eta)**2``, as a regression loss.
+
+    ``factor=1`` for Ridge and LinearRegression, ``1/2`` for the GLMs, SGD
+    and the coordinate-descent models.
+    """
+
+    def __init__(self, factor=1.0):
+        self.factor = factor
+
+    def _loss(self, y, eta):
+        return self.factor * (y - eta) ** 2
+
+    def _d1(self, y, eta):
+        return -2.0 * self.factor * (y - eta)
+
+    def _d2(self, y, eta):
+        return np.full_like(eta, 2.0 * self.factor, dtype=np.float64)
+
+
+class EpsilonHuberLoss(_RegressionLoss):
+    """SGD's Huber loss: ``r**2 / 2`` for ``|r| <= epsilon``, else linear.
+
+    With ``r = y - eta`` the outer part is ``epsilon * |r| - epsilon**2 / 2``.
+    Continuously differentiable; its curvature is 1 inside the band and 0
+    outside, so points beyond ``epsilon`` act on the fit only through their
+    gradient.
+    """
+
+    def __init__(self, epsilon):
+        self.epsilon = epsilon
+
+    def _loss(self, y, eta):
+        r = np.abs(y - eta)
+        e = self.epsilon
+        return np.where(r <= e, 0.5 * r**2, e * r - 0.5 * e**2)
+
+    def _d1(self, y, eta):
+        r = y - eta
+        return -np.clip(r, -self.epsilon, self.epsilon)
+
+    def _d2(self, y, eta):
+        return (np.abs(y - eta) <= self.epsilon).astype(np.float64)
+
+
+class ScaledHuberLoss(_RegressionLoss):
+    """HuberRegressor's loss ``sigma + sigma * H_eps((y - eta) / sigma)``, sigma fixed.
+
+    ``H_eps(u) = u**2`` for ``|u| <= eps`` and ``2 eps |u| - eps**2`` beyond.
+    With the scale ``sigma`` held at its fitted value, the curvature in
+    ``eta`` is ``2 / sigma`` for inliers and 0 for outliers.
+    """
+
+    def __init__(self, epsilon, sigma):
+        self.epsilon = epsilon
+        self.sigma = sigma
+
+    def _loss(self, y, eta):
+        s, e = self.sigma, self.epsilon
+        r = np.abs(y - eta)
+        return s + np.where(r <= e * s, r**2 / s, 2.0 * e * r - e**2 * s)
+
+    def _d1(self, y, eta):
+        s, e = self.sigma, self.epsilon
+        r = y - eta
+        return np.where(np.abs(r) <= e * s, -2.0 * r / s, -2.0 * e * np.sign(r))
+
+    def _d2(self, y, eta):
+        inlier = np.abs(y - eta) <= self.epsilon * self.sigma
+        return np.where(inlier, 2.0 / self.sigma, 0.0)
+
+
+class TweedieLoss(_RegressionLoss):
+    """Half Tweedie deviance of power ``p`` in the linear predictor, up to constants.
+
+    With the mean ``mu = h(eta)`` (``exp`` for ``link="log"``, the identity
+    for ``link="identity"``) the loss is ``mu**(2-p)/(2-p) - y mu**(1-p)/(1-p)``,
+    ``mu - y log(mu)`` at ``p=1`` (Poisson) and ``log(mu) + y/mu`` at ``p=2``
+    (Gamma); ``p=0`` with the identity link is ``(y - mu)**2 / 2``.
+
+    ``hessian="observed"`` uses the second derivative of the loss itself, the
+    Hessian the fitted objective really has; it can be negative at single
+    samples (log link with ``p > 2`` or ``p < 1``). ``hessian="fisher"`` uses
+    its expectation under the model (``y`` replaced by ``mu``), always
+    positive: ``mu**(2-p)`` for the log link, ``mu**-p`` for the identity.
+    """
+
+    def __init__(self, power, link="log", hessian="observed"):
+        self.power = float(power)
+        self.link = link
+        self.hessian = hessian
+
+    def _mean(self, eta):
+        return np.exp(eta) if self.link == "log" else eta
+
+    def _mean_d1(self, eta):
+        return np.exp(eta) if self.link == "log" else np.ones_like(eta)
+
+    def _loss(self, y, eta):
+        p = self.power
+        mu = self._mean(eta)
+        log_mu = eta if self.link == "log" else np.log(mu)
+        if p == 0 and self.link == "identity":
+            return 0.5 * (y - mu) ** 2
+        if p == 1:
+            return mu - y * log_mu
+        if p == 2:
+            return log_mu + y / mu
+        return np.exp((2 - p) * log_mu) / (2 - p) - y * np.exp((1 - p) * log_mu) / (
+            1 - p
+        )
+
+    def _d1(self, y, eta):
+        p = self.power
+        if self.link == "log":
+            # d/deta of the loss: mu**(2-p) - y mu**(1-p).
+            return np.exp((2 - p) * eta) - y * np.exp((1 - p) * eta)
+        mu = eta
+        return mu ** (-p) * (mu - y)
+
+    def _d2(self, y, eta):
+        p = self.power
+        fisher = self.hessian == "fisher"
+        if self.link == "log":
+            if fisher:
+                return np.exp((2 - p) * eta)
+            return (2 - p) * np.exp((2 - p) * eta) - (1 - p) * y * np.exp((1 - p) * eta)
+        mu = eta
+        if fisher:
+            return mu ** (-p)
+        return (1 - p) * mu ** (-p) + p * y * mu ** (-p - 1)
+
+
+class MulticlassSquaredLoss:
+    """RidgeClassifier's loss ``sum_k (t_ik - eta_ik)**2`` with ``t_i = 2 e_{y_i} - 1``.
+
+    ``y`` holds class indices; the targets are +1 for the sample's class and
+    -1 for every other column. The curvature is ``2 I`` for every sample.
+    """
+
+    def __init__(self, n_classes):
+        self.n_outputs = n_classes
+
+    def _targets(self, y):
+        T = -np.ones((len(y), self.n_outputs))
+        T[np.arange(len(y)), np.asarray(y, dtype=int)] = 1.0
+        return T
+
+    def loss(self, y, eta):
+        return np.sum((self._targets(y) - eta) ** 2, axis=1)
+
+    def gradient(self, y, eta):
+        return -2.0 * (self._targets(y) - eta)
+
+    def hess_diag(self, y, eta):
+        return np.full_like(eta, 2.0, dtype=np.float64)
+
+    def hess_apply(self, y, eta, U):
+        return 2.0 * U
+
+    def hess_blocks(self, y, eta):
+        K = self.n_outputs
+        return np.broadcast_to(2.0 * np.eye(K), (len(y), K, K)).copy()

@@ -4,6 +4,8 @@ Subcommands:
 
 - ``sklinfluence demo``: explain handwritten digits with a multinomial
   logistic regression and check the estimates against actual refits.
+- ``sklinfluence explain TRAIN.csv TEST.csv --target COLUMN``: the most
+  helpful and harmful training rows for every test row of a CSV file.
 """
 
 import argparse
@@ -21,6 +23,10 @@ def build_parser():
     from . import _demo
 
     _demo.add_parser(commands)
+
+    from . import _cli_explain
+
+    _cli_explain.add_parser(commands)
     return parser
 
 

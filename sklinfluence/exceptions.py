@@ -13,6 +13,8 @@ __all__ = [
     "ConvergenceWarning",
     "HingeSmoothingWarning",
     "IllConditionedHessianWarning",
+    "NoInputDerivativeWarning",
+    "SupportChangeWarning",
     "UnsupportedEstimatorError",
 ]
 
@@ -37,6 +39,51 @@ class UnsupportedEstimatorError(TypeError, ValueError):
     """The wrapped estimator, or one of its settings, has no influence adapter.
 
     The message names the estimators and settings that are supported.
+    """
+
+
+class SupportChangeWarning(UserWarning):
+    """Removing a training point would change which L1 coefficients are zero.
+
+    Influence on L1 and elastic-net models is taken on the active set (the
+    non-zero coefficients) and holds only while that set does not change;
+    the message lists the points for which it would.
+    """
+
+
+class NoInputDerivativeWarning(UserWarning):
+    """A pipeline step has no derivative in its input, so some results are NaN.
+
+    Raised by ``influence_perturb(..., space="input")`` when a fitted step in
+    front of the model (a one-hot encoder, a discretizer, an imputer, or a
+    step whose Jacobian sklinfluence does not know) reads a raw column: the
+    chain rule cannot be applied through it, so that column is NaN rather
+    than a guess. The message names the steps and columns.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    >>> from sklinfluence import InfluenceClassifier
+    >>> from sklinfluence.exceptions import NoInputDerivativeWarning
+    >>> X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+    ...                   "colour": ["red", "blue"] * 3})
+    >>> y = [0, 0, 1, 0, 1, 1]
+    >>> prep = make_column_transformer((StandardScaler(), ["size"]),
+    ...                                (OneHotEncoder(), ["colour"]))
+    >>> model = InfluenceClassifier(make_pipeline(prep, LogisticRegression()))
+    >>> model = model.fit(X, y)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     raw = model.influence_perturb(X.iloc[:1], space="input")
+    >>> caught[0].category is NoInputDerivativeWarning
+    True
+    >>> raw[0, 0].round(3).tolist()[1]  # the one-hot encoded colour
+    nan
     """
 
 
