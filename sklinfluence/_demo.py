@@ -71,18 +71,10 @@ def _print_explanation(explanation, X_test, X_train, y_test, j, positions):
     print()
 
 
-def _agreement(predicted, actual):
-    predicted, actual = np.ravel(predicted), np.ravel(actual)
-    r = float(np.corrcoef(predicted, actual)[0, 1])
-    slope = float(actual @ predicted / (actual @ actual))
-    return r, slope
-
-
 def _actual_refits(model, X_train, y_train, X_test, y_test, indices):
     """Change of each test loss after refitting without each training point."""
-    from sklearn.base import clone
-
     from ._adapters import stack_theta
+    from ._refits import refit_without
 
     obj = model.objective_
     y_enc = model.target_encoding_(y_test)
@@ -90,17 +82,15 @@ def _actual_refits(model, X_train, y_train, X_test, y_test, indices):
     fitted = model.estimator_
     out = []
     for i in indices:
-        keep = np.arange(len(y_train)) != i
-        est = clone(fitted).set_params(warm_start=True)
-        est.coef_ = fitted.coef_.copy()
-        est.intercept_ = fitted.intercept_.copy()
-        est.fit(X_train[keep], y_train[keep])
+        est = refit_without(fitted, X_train, y_train, i, warm_from=fitted)
         theta = stack_theta(est.coef_, est.intercept_, est.fit_intercept).ravel()
         out.append(obj.loss.loss(y_enc, obj.decision(X_test, theta)) - base)
     return np.array(out)
 
 
 def _figure(explanation, predicted, actual, names, path):
+    from ._refits import agreement
+
     try:
         import matplotlib
 
@@ -117,7 +107,7 @@ def _figure(explanation, predicted, actual, names, path):
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 4))
     for ax, name in zip(np.atleast_1d(axes), names):
         pred = predicted[name]
-        r, slope = _agreement(pred, actual)
+        r, slope = agreement(pred, actual)
         ax.scatter(actual.ravel(), pred.ravel(), s=8, alpha=0.6)
         low = min(actual.min(), pred.min())
         high = max(actual.max(), pred.max())
@@ -164,6 +154,7 @@ def _run(args):
     from sklearn.model_selection import train_test_split
 
     from . import InfluenceClassifier
+    from ._refits import agreement
 
     start = time.perf_counter()
     digits = load_digits()
@@ -238,7 +229,7 @@ def _run(args):
     print("Predicted against actual change of test loss on removal:")
     print(f"  {'method':<12} {'Pearson r':>10} {'slope':>8} {'max |error|':>12}")
     for name, values in predicted.items():
-        r, slope = _agreement(values, actual)
+        r, slope = agreement(values, actual)
         error = np.abs(values - actual).max()
         print(f"  {name:<12} {r:>10.4f} {slope:>8.3f} {error:>12.2e}")
     print("  (slope: least squares of predicted on actual, through the origin)")

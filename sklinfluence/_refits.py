@@ -7,6 +7,7 @@ change of each test loss. The displays and ``sklinfluence explain --check``
 use it.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -29,21 +30,90 @@ def final_estimator(model):
     return final
 
 
-def _tight_clone(estimator, tol, warm_from):
-    """A clone set to converge tightly, warm-started where the solver allows."""
+def refit(
+    estimator,
+    X,
+    y,
+    keep,
+    sample_weight=None,
+    *,
+    warm_from=None,
+    tol=None,
+    max_iter=None,
+):
+    """``clone(estimator)`` fitted on the rows ``keep``, warm-started where possible.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A linear scikit-learn estimator; only its parameters are used.
+    X, y : array-like
+        The training data; only the rows ``keep`` are fitted.
+    keep : array-like of int or bool
+        The rows to fit on.
+    sample_weight : ndarray, default=None
+        Weights of all rows of ``X``; ``None`` fits unweighted.
+    warm_from : fitted estimator, default=None
+        Start the solver at its ``coef_`` and ``intercept_`` (and a Huber
+        ``scale_``): SGD through ``coef_init``, others through
+        ``warm_start``. liblinear and solvers without a warm start start
+        cold. ``None`` starts cold.
+    tol : float, default=None
+        Upper bound on the clone's ``tol``; ``None`` keeps it.
+    max_iter : int, default=None
+        Lower bound on the clone's ``max_iter``; ``None`` keeps it.
+
+    Returns
+    -------
+    estimator : estimator
+        The fitted clone.
+    """
     params = estimator.get_params(deep=False)
     est = clone(estimator)
     changes = {}
-    if "tol" in params and params["tol"] is not None:
+    if tol is not None and params.get("tol") is not None:
         changes["tol"] = min(float(params["tol"]), tol)
-    if "max_iter" in params and params["max_iter"] is not None:
-        changes["max_iter"] = max(int(params["max_iter"]), 10_000)
-    if params.get("warm_start") is False and params.get("solver") != "liblinear":
+    if max_iter is not None and params.get("max_iter") is not None:
+        changes["max_iter"] = max(int(params["max_iter"]), max_iter)
+    fit = {} if sample_weight is None else {"sample_weight": sample_weight[keep]}
+    fit_params = inspect.signature(est.fit).parameters
+    if warm_from is not None and {"coef_init", "intercept_init"} <= set(fit_params):
+        # SGD's own warm start fails for averaged regressors; its initial
+        # values do the same for all of them.
+        fit["coef_init"] = np.array(warm_from.coef_, dtype=float, copy=True)
+        fit["intercept_init"] = np.array(warm_from.intercept_, dtype=float, copy=True)
+    elif (
+        warm_from is not None
+        and "warm_start" in params
+        and params.get("solver") != "liblinear"
+    ):
         changes["warm_start"] = True
         est.coef_ = np.array(warm_from.coef_, dtype=float, copy=True)
         if hasattr(warm_from, "intercept_"):
             est.intercept_ = np.array(warm_from.intercept_, dtype=float, copy=True)
-    return est.set_params(**changes)
+        if hasattr(warm_from, "scale_"):
+            # HuberRegressor starts from its scale as well.
+            est.scale_ = warm_from.scale_
+    est.set_params(**changes)
+    return est.fit(X[keep], y[keep], **fit)
+
+
+def refit_without(estimator, X, y, removed, sample_weight=None, **kwargs):
+    """:func:`refit` on all rows of ``X`` but the rows ``removed``."""
+    keep = np.delete(np.arange(X.shape[0]), removed)
+    return refit(estimator, X, y, keep, sample_weight, **kwargs)
+
+
+def agreement(predicted, actual):
+    """Pearson r and the least-squares slope of predicted on actual.
+
+    The slope is fitted through the origin; 1 means the estimates have the
+    size of the actual effects.
+    """
+    predicted, actual = np.ravel(predicted), np.ravel(actual)
+    r = float(np.corrcoef(predicted, actual)[0, 1])
+    slope = float(actual @ predicted / (actual @ actual))
+    return r, slope
 
 
 def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
@@ -109,12 +179,19 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
     unweighted = bool(np.all(sw == 1.0))
 
     def refit_loss(keep):
-        est = _tight_clone(final, tol, final)
         with warnings.catch_warnings():
             # A refit that stops early shows in ``optimality``, not as noise.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            weights = {} if unweighted else {"sample_weight": sw[keep]}
-            est.fit(X_fit[keep], y_fit[keep], **weights)
+            est = refit(
+                final,
+                X_fit,
+                y_fit,
+                keep,
+                None if unweighted else sw,
+                warm_from=final,
+                tol=tol,
+                max_iter=10_000,
+            )
         spec = build_spec(est, X_fit[keep], y_fit[keep], sw[keep], **options)
         theta = spec.objective.theta.ravel()
         loss = obj.loss.loss(y_enc, obj.decision(design, theta))

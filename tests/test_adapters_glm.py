@@ -1,7 +1,7 @@
 """Regressors, GLMs and RidgeClassifier against actual refits of scikit-learn.
 
 Ground truth is ``clone(estimator).fit`` without the point, warm-started where
-the estimator allows it, at a tight tolerance (see ``_glm_refits``). Slopes
+the estimator allows it, at a tight tolerance (see ``_refits``). Slopes
 are ``sum(predicted * actual) / sum(predicted**2)``: 1 means the predicted
 removal effects have the size of the actual ones.
 """
@@ -40,7 +40,7 @@ from sklinfluence.exceptions import (
     UnsupportedEstimatorError,
 )
 
-from ._glm_refits import actual_effects, linear_scores, refit_without, slope_corr
+from ._refits import actual_effects, linear_scores, refit_without, slope_corr
 
 # scikit-learn's own convergence warnings (SGD at max_iter by design, the
 # deliberately unconverged fits) are not under test; ours come from this module.

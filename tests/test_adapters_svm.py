@@ -23,6 +23,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklinfluence import InfluenceClassifier, SmoothHingeClassifier
 from sklinfluence._adapters import stack_theta
 from sklinfluence._margin import Hinge, SmoothHinge
+from sklinfluence._refits import agreement, refit_without
 from sklinfluence.exceptions import (
     ConvergenceWarning,
     HingeSmoothingWarning,
@@ -73,20 +74,9 @@ def _fit(estimator, X, y, **kw):
 
 def _refit(model, estimator, X, y, i):
     """Parameters of ``estimator`` refitted without row ``i``, warm where possible."""
-    keep = np.arange(len(y)) != i
-    est = clone(estimator)
-    fitted = model.estimator_
-    if isinstance(est, SGDClassifier):
-        est.fit(
-            X[keep],
-            y[keep],
-            coef_init=fitted.coef_.copy(),
-            intercept_init=fitted.intercept_.copy(),
-        )
-    else:
-        # liblinear, libsvm and SmoothHingeClassifier have no warm start;
-        # they are refitted to a tight tolerance instead.
-        est.fit(X[keep], y[keep])
+    # liblinear, libsvm and SmoothHingeClassifier have no warm start; they
+    # are refitted to a tight tolerance instead. SGD starts at the fit.
+    est = refit_without(estimator, X, y, i, warm_from=model.estimator_)
     return stack_theta(est.coef_, est.intercept_, model.objective_.fit_intercept)
 
 
@@ -124,14 +114,6 @@ def _removal_comparison(estimator, X, y, n_test=4, n_refits=20, **kw):
         ]
     )
     return model, first[sel], newton, actual
-
-
-def _slope(pred, actual):
-    return float(np.sum(pred * actual) / np.sum(actual * actual))
-
-
-def _r(pred, actual):
-    return float(np.corrcoef(pred.ravel(), actual.ravel())[0, 1])
 
 
 def _expected_failed_checks(estimator):
@@ -297,12 +279,14 @@ def test_removal_effect_matches_refits(estimator, data, r_newton, slope_newton):
     X, y = _data(data)
     _, first, newton, actual = _removal_comparison(estimator, X, y)
     assert np.abs(actual).max() > 1e-4  # the comparison is not vacuous
-    assert _r(newton, actual) > r_newton
-    assert abs(_slope(newton, actual) - 1) < slope_newton
+    r, slope = agreement(newton, actual)
+    assert r > r_newton
+    assert abs(slope - 1) < slope_newton
     # First order is a linearization: it correlates, but underestimates the
     # largest effects (slope below 1).
-    assert _r(first, actual) > 0.85
-    assert 0.5 < _slope(first, actual) < 1.1
+    r, slope = agreement(first, actual)
+    assert r > 0.85
+    assert 0.5 < slope < 1.1
 
 
 @pytest.mark.parametrize(
@@ -329,8 +313,8 @@ def test_hinge_removal_effect_correlates_with_refits(estimator, data, r_first):
     else:
         X, y = _data(data)
     _, first, newton, actual = _removal_comparison(estimator, X, y, n_refits=30)
-    assert _r(first, actual) > r_first
-    assert _r(newton, actual) > r_first
+    assert agreement(first, actual)[0] > r_first
+    assert agreement(newton, actual)[0] > r_first
 
 
 def test_removal_effect_multiclass_is_sum_over_outputs():

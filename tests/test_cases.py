@@ -12,9 +12,10 @@ from sklearn.linear_model import LogisticRegression
 from sklinfluence import InfluenceClassifier
 from sklinfluence._hessian import CGSolver, DirectSolver
 from sklinfluence._losses import BinomialLoss, MultinomialLoss, smooth_hinge
+from sklinfluence._refits import agreement
 from sklinfluence.exceptions import ApproximationWarning, IllConditionedHessianWarning
 
-from ._refit import actual_removal, agreement
+from ._refits import actual_removal
 
 
 def _imbalanced(n=40, seed=0):

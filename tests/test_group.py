@@ -8,7 +8,7 @@ from sklearn.preprocessing import scale
 
 from sklinfluence import InfluenceClassifier
 
-from ._issue5_refits import refit_without, tight_logistic
+from ._refits import converged_refit_without, tight_logistic
 
 
 def _split(loader, C):
@@ -28,7 +28,7 @@ def _actual(estimator, Xtr, ytr, Xte, yte, groups):
     base = -np.log(estimator.predict_proba(Xte)[rows, columns])
     out = []
     for group in groups:
-        refit = refit_without(estimator, Xtr, ytr, group)
+        refit = converged_refit_without(estimator, Xtr, ytr, group)
         out.append(-np.log(refit.predict_proba(Xte)[rows, columns]) - base)
     return np.array(out)
 

@@ -17,7 +17,7 @@ from sklearn.preprocessing import scale
 from sklinfluence import InfluenceClassifier, InfluenceRegressor
 from sklinfluence.exceptions import SupportChangeWarning, UnsupportedEstimatorError
 
-from ._glm_refits import actual_effects, refit_without, slope_corr
+from ._refits import actual_effects, refit_without, slope_corr
 
 pytestmark = pytest.mark.filterwarnings(
     # LogisticRegression's l1_ratio with liblinear still warns in 1.9.

@@ -17,8 +17,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
 from sklinfluence import InfluenceClassifier
+from sklinfluence._refits import agreement
 
-from ._refit import actual_removal, agreement
+from ._refits import actual_removal
 
 
 def _split(loader, n_test, seed=0, n_train=None):

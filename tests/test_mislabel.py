@@ -14,7 +14,7 @@ from sklinfluence import (
     mislabel_ranking,
 )
 
-from ._issue5_refits import tight_logistic
+from ._refits import tight_logistic
 
 FRACTIONS = [0.1, 0.2, 0.3]
 

@@ -18,7 +18,7 @@ from sklinfluence.model_selection import (
     max_self_influence_scorer,
 )
 
-from ._issue5_refits import exact_loo_log_loss, refit_without, tight_logistic
+from ._refits import converged_refit_without, exact_loo_log_loss, tight_logistic
 
 
 def _breast_cancer(n=None):
@@ -104,7 +104,7 @@ def test_loo_loss_train_indices_and_sample_weight():
     # With weights, removing point i removes all of its weight.
     fitted = model.estimator_
     for i in (3, 7):
-        refit = refit_without(fitted, X, y, [i], sample_weight=sw)
+        refit = converged_refit_without(fitted, X, y, [i], sample_weight=sw)
         p = refit.predict_proba(X[i : i + 1])[0, y[i]]
         assert_allclose(all_losses[i], -np.log(p), rtol=0.02)
 
@@ -177,7 +177,7 @@ def test_search_accepts_wrappers_pipelines_and_accuracy():
     model = InfluenceClassifier(full).fit(Xs, y)
     approx = InfluenceLOOSearchCV(model, {}, scoring="accuracy").fit(Xs, y)
     hits = [
-        refit_without(full, Xs, y, [i]).predict(Xs[i : i + 1])[0] == y[i]
+        converged_refit_without(full, Xs, y, [i]).predict(Xs[i : i + 1])[0] == y[i]
         for i in range(len(y))
     ]
     assert abs(approx.best_score_ - np.mean(hits)) <= 2 / len(y)

@@ -9,7 +9,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn import config_context
-from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -18,6 +17,7 @@ from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
 from sklinfluence import InfluenceClassifier
 from sklinfluence._hessian import CGSolver, DirectSolver, HessianOperator
 from sklinfluence._parallel import batch_size, block_budget, blocks
+from sklinfluence._refits import refit_without
 from sklinfluence.exceptions import ConvergenceWarning, IllConditionedHessianWarning
 
 
@@ -92,11 +92,7 @@ def test_cg_on_sparse_pipeline_matches_refits():
     lr = model.estimator_[-1]
     base = _test_losses(lr, X_test, y_test)
     for row, i in enumerate(idx):
-        keep = np.ones(len(y), dtype=bool)
-        keep[i] = False
-        refit = clone(lr).set_params(warm_start=True)
-        refit.coef_, refit.intercept_ = lr.coef_.copy(), lr.intercept_.copy()
-        refit.fit(X[keep], y[keep])
+        refit = refit_without(lr, X, y, i, warm_from=lr)
         actual = _test_losses(refit, X_test, y_test) - base
         scale = np.abs(actual).max()
         assert_allclose(predicted[row], actual, atol=0.05 * scale)
