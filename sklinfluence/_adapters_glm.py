@@ -66,6 +66,36 @@ def _weights(sample_weight, n):
     return np.asarray(sample_weight, dtype=np.float64)
 
 
+def _real_objective(
+    loss,
+    estimator,
+    X,
+    y,
+    sample_weight,
+    theta,
+    P,
+    normalizer,
+    *l1,
+    kind=LinearObjective,
+):
+    """The ``kind`` objective of a single-target regressor: real targets, scale 1.
+
+    ``l1`` (the L1 weights) is passed on to :class:`ActiveSetObjective`.
+    """
+    return kind(
+        loss,
+        X,
+        np.asarray(y, dtype=np.float64),
+        _weights(sample_weight, X.shape[0]),
+        theta,
+        P,
+        *l1,
+        scale=1.0,
+        normalizer=normalizer,
+        fit_intercept=estimator.fit_intercept,
+    )
+
+
 def _single_target(estimator):
     """Refuse multi-target fits: their objectives are one problem per column."""
     coef = np.asarray(estimator.coef_)
@@ -129,16 +159,8 @@ def ridge(estimator, X, y, sample_weight):
     alpha = _scalar_alpha(estimator)
     theta = _theta(estimator)
     P = penalty_diagonal(theta.shape, estimator.fit_intercept, 2.0 * alpha, 0.0)
-    objective = LinearObjective(
-        SquaredErrorLoss(1.0),
-        X,
-        np.asarray(y, dtype=np.float64),
-        _weights(sample_weight, X.shape[0]),
-        theta,
-        P,
-        scale=1.0,
-        normalizer="sum",
-        fit_intercept=estimator.fit_intercept,
+    objective = _real_objective(
+        SquaredErrorLoss(1.0), estimator, X, y, sample_weight, theta, P, "sum"
     )
     return ModelSpec(objective, RealEncoding())
 
@@ -158,16 +180,15 @@ def linear_regression(estimator, X, y, sample_weight):
     _single_target(estimator)
     _no_positive(estimator)
     theta = _theta(estimator)
-    objective = LinearObjective(
+    objective = _real_objective(
         SquaredErrorLoss(1.0),
+        estimator,
         X,
-        np.asarray(y, dtype=np.float64),
-        _weights(sample_weight, X.shape[0]),
+        y,
+        sample_weight,
         theta,
         np.zeros_like(theta),
-        scale=1.0,
-        normalizer="sum",
-        fit_intercept=estimator.fit_intercept,
+        "sum",
     )
     return ModelSpec(objective, RealEncoding())
 
@@ -248,16 +269,8 @@ def sgd_regressor(estimator, X, y, sample_weight):
         )
     theta = _theta(estimator)
     P = penalty_diagonal(theta.shape, estimator.fit_intercept, estimator.alpha, 0.0)
-    objective = LinearObjective(
-        loss,
-        X,
-        np.asarray(y, dtype=np.float64),
-        _weights(sample_weight, X.shape[0]),
-        theta,
-        P,
-        scale=1.0,
-        normalizer="count_mean",
-        fit_intercept=estimator.fit_intercept,
+    objective = _real_objective(
+        loss, estimator, X, y, sample_weight, theta, P, "count_mean"
     )
     return ModelSpec(objective, RealEncoding())
 
@@ -279,17 +292,8 @@ def _glm_spec(estimator, X, y, sample_weight, power, link):
     theta = _theta(estimator)
     P = penalty_diagonal(theta.shape, estimator.fit_intercept, estimator.alpha, 0.0)
     y = np.asarray(y, dtype=np.float64)
-    args = (
-        X,
-        y,
-        _weights(sample_weight, X.shape[0]),
-        theta,
-        P,
-    )
-    kwargs = dict(
-        scale=1.0, normalizer="weight_mean", fit_intercept=estimator.fit_intercept
-    )
-    objective = LinearObjective(TweedieLoss(power, link, "observed"), *args, **kwargs)
+    args = (estimator, X, y, sample_weight, theta, P, "weight_mean")
+    objective = _real_objective(TweedieLoss(power, link, "observed"), *args)
     objective.hessian_form = "observed"
 
     # Observed curvature can be negative at single samples; check the whole.
@@ -306,9 +310,7 @@ def _glm_spec(estimator, X, y, sample_weight, power, link):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-            objective = LinearObjective(
-                TweedieLoss(power, link, "fisher"), *args, **kwargs
-            )
+            objective = _real_objective(TweedieLoss(power, link, "fisher"), *args)
             objective.hessian_form = "fisher"
     return ModelSpec(objective, RealEncoding())
 
@@ -388,17 +390,8 @@ def huber_regressor(estimator, X, y, sample_weight):
     theta = _theta(estimator)
     alpha = 2.0 * estimator.alpha
     P = penalty_diagonal(theta.shape, estimator.fit_intercept, alpha, 0.0)
-    objective = LinearObjective(
-        ScaledHuberLoss(estimator.epsilon, float(estimator.scale_)),
-        X,
-        np.asarray(y, dtype=np.float64),
-        _weights(sample_weight, X.shape[0]),
-        theta,
-        P,
-        scale=1.0,
-        normalizer="sum",
-        fit_intercept=estimator.fit_intercept,
-    )
+    loss = ScaledHuberLoss(estimator.epsilon, float(estimator.scale_))
+    objective = _real_objective(loss, estimator, X, y, sample_weight, theta, P, "sum")
     polished, converged = inf.newton_refit(objective, theta, tol=1e-12)
     objective.polish_shift = float(
         np.linalg.norm(polished - theta) / max(np.linalg.norm(theta), 1e-300)
@@ -620,17 +613,17 @@ def _coordinate_descent(estimator, X, y, sample_weight, l1_ratio):
     fit_intercept = estimator.fit_intercept
     P = penalty_diagonal(theta.shape, fit_intercept, alpha * (1.0 - l1_ratio), 0.0)
     l1 = penalty_diagonal(theta.shape, fit_intercept, alpha * l1_ratio, 0.0)
-    objective = ActiveSetObjective(
+    objective = _real_objective(
         SquaredErrorLoss(0.5),
+        estimator,
         X,
-        np.asarray(y, dtype=np.float64),
-        _weights(sample_weight, X.shape[0]),
+        y,
+        sample_weight,
         theta,
         P,
+        "weight_mean",
         l1,
-        scale=1.0,
-        normalizer="weight_mean",
-        fit_intercept=fit_intercept,
+        kind=ActiveSetObjective,
     )
     return ModelSpec(objective, RealEncoding())
 

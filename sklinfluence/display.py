@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 from scipy import sparse
 
+from ._explanation import _import_pyplot
 from ._refits import actual_removal_effect, final_estimator
 
 __all__ = [
@@ -31,19 +32,9 @@ __all__ = [
 ]
 
 
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError(
-            "Plotting needs matplotlib: pip install 'sklinfluence[plot]'."
-        ) from exc
-    return plt
-
-
 def _axes(ax):
     if ax is None:
-        _, ax = _pyplot().subplots()
+        _, ax = _import_pyplot().subplots()
     return ax, ax.figure
 
 
