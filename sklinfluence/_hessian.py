@@ -290,22 +290,8 @@ class DirectSolver:
         self.verbose = 0
         self._sum_to_zero = objective.sum_to_zero
         self._shape = objective.theta.shape
-        if hessian is None:
-            H = HessianOperator(objective, damping=damping, lift=False).dense()
-        else:
-            H = hessian.copy()
-            H[np.diag_indices_from(H)] += damping
-        if objective.sum_to_zero:
-            K, cols = objective.theta.shape
-            mu = max(np.mean(np.diag(H)), 1.0)
-            _add_lift(H, mu, K, cols)
-        p = H.shape[0]
-        self.bytes_per_rhs = 8 * 2 * p
 
-        # Factorize: Cholesky when clearly positive definite, else eigh.
-        self._factor = self._cholesky(H)
-        self._inverse = None
-        if self._factor is None:
+        def damped_lifted_hessian():
             if hessian is None:
                 H = HessianOperator(objective, damping=damping, lift=False).dense()
             else:
@@ -313,6 +299,18 @@ class DirectSolver:
                 H[np.diag_indices_from(H)] += damping
             if objective.sum_to_zero:
                 _add_lift(H, max(np.mean(np.diag(H)), 1.0), *objective.theta.shape)
+            return H
+
+        H = damped_lifted_hessian()
+        p = H.shape[0]
+        self.bytes_per_rhs = 8 * 2 * p
+
+        # Factorize: Cholesky when clearly positive definite, else eigh (on a
+        # fresh copy: the failed factorization may have overwritten H).
+        self._factor = self._cholesky(H)
+        self._inverse = None
+        if self._factor is None:
+            H = damped_lifted_hessian()
             self._inverse = self._restrict(self._eigh_inverse(H))
 
     def _restrict(self, inverse):

@@ -198,24 +198,13 @@ class _RegressionLoss(_ScalarLoss):
         return out[:, None]
 
 
-class SquaredErrorLoss(_RegressionLoss):
+class SquaredErrorLoss(_RegressionLoss, SquaredLoss):
     """Squared error ``factor * (y - eta)**2``, as a regression loss.
 
     ``factor=1`` for Ridge and LinearRegression, ``1/2`` for the GLMs, SGD
-    and the coordinate-descent models.
+    and the coordinate-descent models. The loss is :class:`SquaredLoss`'s; a
+    NaN target stands for the prediction (see :class:`_RegressionLoss`).
     """
-
-    def __init__(self, factor=1.0):
-        self.factor = factor
-
-    def _loss(self, y, eta):
-        return self.factor * (y - eta) ** 2
-
-    def _d1(self, y, eta):
-        return -2.0 * self.factor * (y - eta)
-
-    def _d2(self, y, eta):
-        return np.full_like(eta, 2.0 * self.factor, dtype=np.float64)
 
 
 class EpsilonHuberLoss(_RegressionLoss):
