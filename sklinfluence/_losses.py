@@ -173,29 +173,24 @@ class _RegressionLoss(_ScalarLoss):
     def _mean_d1(self, eta):
         return np.ones_like(eta)
 
-    def loss(self, y, eta):
+    def _by_target(self, y, eta, of_target, of_prediction):
+        """``of_target(y, eta)`` per sample, ``of_prediction(eta)`` where y is NaN."""
         eta = eta[:, 0]
         y = np.asarray(y, dtype=np.float64)
         explain = np.isnan(y)
         if not explain.any():
-            return self._loss(y, eta)
+            return of_target(y, eta)
         out = np.empty_like(eta)
-        out[explain] = self._mean(eta[explain])
+        out[explain] = of_prediction(eta[explain])
         keep = ~explain
-        out[keep] = self._loss(y[keep], eta[keep])
+        out[keep] = of_target(y[keep], eta[keep])
         return out
 
+    def loss(self, y, eta):
+        return self._by_target(y, eta, self._loss, self._mean)
+
     def gradient(self, y, eta):
-        eta = eta[:, 0]
-        y = np.asarray(y, dtype=np.float64)
-        explain = np.isnan(y)
-        if not explain.any():
-            return self._d1(y, eta)[:, None]
-        out = np.empty_like(eta)
-        out[explain] = self._mean_d1(eta[explain])
-        keep = ~explain
-        out[keep] = self._d1(y[keep], eta[keep])
-        return out[:, None]
+        return self._by_target(y, eta, self._d1, self._mean_d1)[:, None]
 
 
 class SquaredErrorLoss(_RegressionLoss, SquaredLoss):

@@ -40,6 +40,7 @@ from sklinfluence.exceptions import (
     UnsupportedEstimatorError,
 )
 
+from ._data import diabetes
 from ._refits import actual_effects, linear_scores, refit_without, slope_corr
 
 # scikit-learn's own convergence warnings (SGD at max_iter by design, the
@@ -50,13 +51,6 @@ pytestmark = pytest.mark.filterwarnings(
 
 # ----------------------------------------------------------------------
 # data
-
-
-def _diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    X = scale(X)
-    y = (y - y.mean()) / y.std()
-    return X[:200], y[:200], X[300:310], y[300:310]
 
 
 def _diabetes_raw():
@@ -188,7 +182,7 @@ def test_c8_newton_step_is_exact_leave_one_out(estimator, weighted):
 def test_c6_integer_weights_equal_repetition(kind):
     rng = np.random.default_rng(1)
     if kind == "ridge":
-        X, y, X_test, y_test = _diabetes()
+        X, y, X_test, y_test = diabetes()
         estimator, wrapper = Ridge(alpha=2.0), InfluenceRegressor
     else:
         X, y, X_test, y_test = _cancer()
@@ -240,12 +234,12 @@ def _cases():
             f"ridge-{s}",
             InfluenceRegressor,
             Ridge(alpha=5.0, solver=s, **tight),
-            _diabetes,
+            diabetes,
         )
         for s in RIDGE_SOLVERS
     ]
     cases += [
-        ("linear-regression", InfluenceRegressor, LinearRegression(), _diabetes),
+        ("linear-regression", InfluenceRegressor, LinearRegression(), diabetes),
         (
             "ridge-classifier-binary",
             InfluenceClassifier,
@@ -270,7 +264,7 @@ def _cases():
                 n_iter_no_change=10,
                 random_state=0,
             ),
-            _diabetes,
+            diabetes,
         ),
         (
             "sgd-huber",
@@ -286,7 +280,7 @@ def _cases():
                 n_iter_no_change=10,
                 random_state=0,
             ),
-            _diabetes,
+            diabetes,
         ),
         (
             "poisson",
@@ -341,7 +335,7 @@ def _cases():
             "huber",
             InfluenceRegressor,
             HuberRegressor(alpha=1.0, tol=1e-12, max_iter=2000),
-            _diabetes,
+            diabetes,
         ),
     ]
     return cases
@@ -419,7 +413,7 @@ def test_ridge_classifier_balanced_weights_held_fixed():
 @pytest.mark.parametrize(
     "estimator, data, rtol",
     [
-        (Ridge(alpha=5.0), _diabetes, 1e-8),
+        (Ridge(alpha=5.0), diabetes, 1e-8),
         (
             PoissonRegressor(alpha=1e-3, solver="newton-cholesky", tol=1e-12),
             _randhie,
@@ -464,7 +458,7 @@ def test_prediction_is_explained_without_y(estimator, data, rtol):
     ids=["poisson-max-iter", "sgd-few-epochs", "ridge-sag-loose"],
 )
 def test_unconverged_fit_warns_with_figure(estimator):
-    X, y, _, _ = _randhie() if isinstance(estimator, PoissonRegressor) else _diabetes()
+    X, y, _, _ = _randhie() if isinstance(estimator, PoissonRegressor) else diabetes()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clone(estimator).fit(X, y)  # sklearn's own warning is not ours
@@ -495,7 +489,7 @@ def test_glm_uses_observed_hessian_and_falls_back_to_fisher():
 
 
 def test_huber_scale_held_fixed_and_polished():
-    X, y, _, _ = _diabetes()
+    X, y, _, _ = diabetes()
     estimator = HuberRegressor(alpha=1.0, tol=1e-12, max_iter=2000).fit(X, y)
     model = InfluenceRegressor(estimator).fit(X, y)
     assert model.objective_.loss.sigma == estimator.scale_
@@ -521,7 +515,7 @@ def test_huber_scale_held_fixed_and_polished():
     ],
 )
 def test_unsupported_settings_are_refused(estimator, match):
-    X, y, _, _ = _diabetes()
+    X, y, _, _ = diabetes()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.raises(UnsupportedEstimatorError, match=match):
@@ -529,7 +523,7 @@ def test_unsupported_settings_are_refused(estimator, match):
 
 
 def test_rank_deficient_linear_regression_uses_pseudo_inverse():
-    X, y, X_test, y_test = _diabetes()
+    X, y, X_test, y_test = diabetes()
     X = np.hstack([X, X[:, :1]])
     X_test = np.hstack([X_test, X_test[:, :1]])
     model = InfluenceRegressor(LinearRegression()).fit(X, y)
@@ -630,7 +624,7 @@ def test_renormalization_term_of_averaged_objectives():
 def test_multi_target_models_are_refused():
     from sklearn.frozen import FrozenEstimator
 
-    X, y, _, _ = _diabetes()
+    X, y, _, _ = diabetes()
     Y = np.column_stack([y, -y])
     with pytest.raises(ValueError, match="1d array"):
         InfluenceRegressor(Ridge()).fit(X, Y)
@@ -642,7 +636,7 @@ def test_multi_target_models_are_refused():
 @pytest.mark.parametrize(
     "estimator, data",
     [
-        (Ridge(alpha=5.0), _diabetes),
+        (Ridge(alpha=5.0), diabetes),
         (PoissonRegressor(alpha=1e-3, solver="newton-cholesky", tol=1e-12), _randhie),
         (GammaRegressor(alpha=1e-2, solver="newton-cholesky", tol=1e-12), _scotland),
     ],
@@ -677,7 +671,7 @@ def test_huber_perturbation_holds_the_scale_fixed():
 
     from sklinfluence._influence import newton_refit
 
-    X, y, X_test, y_test = _diabetes()
+    X, y, X_test, y_test = diabetes()
     model = InfluenceRegressor(HuberRegressor(alpha=1.0, tol=1e-12, max_iter=2000))
     model.fit(X, y)
     obj = model.objective_

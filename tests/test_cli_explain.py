@@ -24,14 +24,8 @@ from sklinfluence import InfluenceClassifier
 from sklinfluence._adapters import ADAPTERS
 from sklinfluence.cli import main
 
-OCCUPATIONS = {
-    1: "student",
-    2: "farming",
-    3: "white-collar",
-    4: "skilled",
-    5: "managerial",
-    6: "professional",
-}
+from ._data import OCCUPATIONS
+
 NUMERIC = ["rate_marriage", "age", "yrs_married", "children", "religious", "educ"]
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,19 +17,13 @@ from sklearn.preprocessing import scale
 from sklinfluence import InfluenceClassifier, InfluenceRegressor
 from sklinfluence.exceptions import SupportChangeWarning, UnsupportedEstimatorError
 
+from ._data import diabetes
 from ._refits import actual_effects, refit_without, slope_corr
 
 pytestmark = pytest.mark.filterwarnings(
     # LogisticRegression's l1_ratio with liblinear still warns in 1.9.
     "ignore::FutureWarning"
 )
-
-
-def _diabetes():
-    X, y = load_diabetes(return_X_y=True)
-    X = scale(X)
-    y = (y - y.mean()) / y.std()
-    return X[:200], y[:200], X[300:310], y[300:310]
 
 
 def _cancer():
@@ -41,12 +35,12 @@ def _cancer():
 TIGHT = dict(tol=1e-12, max_iter=100_000)
 
 CASES = [
-    ("lasso", InfluenceRegressor, Lasso(alpha=0.05, **TIGHT), _diabetes),
+    ("lasso", InfluenceRegressor, Lasso(alpha=0.05, **TIGHT), diabetes),
     (
         "elastic-net",
         InfluenceRegressor,
         ElasticNet(alpha=0.02, l1_ratio=0.7, **TIGHT),
-        _diabetes,
+        diabetes,
     ),
     (
         "logistic-liblinear-l1",
@@ -129,7 +123,7 @@ def test_support_changes_match_refits(name, wrapper, estimator, data):
 
 
 def test_active_set_shapes_and_zeros():
-    X, y, X_test, y_test = _diabetes()
+    X, y, X_test, y_test = diabetes()
     model = InfluenceRegressor(Lasso(alpha=0.05, **TIGHT)).fit(X, y)
     inactive = np.ravel(model.estimator_.coef_) == 0
     assert inactive.any()
@@ -157,7 +151,7 @@ def test_active_set_shapes_and_zeros():
 def test_elastic_net_sample_weight_scaling():
     # scikit-learn averages the data term by the total weight: the stationarity
     # check holds with it, and removal matches weighted refits.
-    X, y, X_test, y_test = _diabetes()
+    X, y, X_test, y_test = diabetes()
     sw = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
     estimator = ElasticNet(alpha=0.05, l1_ratio=0.5, **TIGHT)
     model = InfluenceRegressor(estimator).fit(X, y, sample_weight=sw)
@@ -226,7 +220,7 @@ def test_active_set_with_cg_solver_and_in_a_pipeline():
 def test_unconverged_lasso_warns_and_all_zero_lasso_is_optimal():
     from sklearn.exceptions import ConvergenceWarning
 
-    X, y, _, _ = _diabetes()
+    X, y, _, _ = diabetes()
     # Ours among the solver's own warnings (all ConvergenceWarning).
     with pytest.warns(ConvergenceWarning) as record:
         InfluenceRegressor(Lasso(alpha=0.01, max_iter=1, tol=0.0)).fit(X, y)

@@ -28,14 +28,8 @@ from sklinfluence import InfluenceClassifier
 from sklinfluence._pipeline import input_jacobian
 from sklinfluence.exceptions import NoInputDerivativeWarning
 
-OCCUPATIONS = {
-    1: "student",
-    2: "farming",
-    3: "white-collar",
-    4: "skilled",
-    5: "managerial",
-    6: "professional",
-}
+from ._data import OCCUPATIONS
+
 NUMERIC = ["age", "yrs_married", "children", "educ"]
 
 
