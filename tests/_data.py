@@ -1,4 +1,7 @@
-"""Bundled data sets prepared as several test modules use them."""
+"""Bundled data sets and example scripts, prepared as several test modules use them."""
+
+import importlib.util
+from pathlib import Path
 
 from sklearn.datasets import load_diabetes
 from sklearn.preprocessing import scale
@@ -20,3 +23,14 @@ def diabetes():
     X = scale(X)
     y = (y - y.mean()) / y.std()
     return X[:200], y[:200], X[300:310], y[300:310]
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load_example(name):
+    """The script ``examples/<name>.py`` imported as a module (not run as main)."""
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -224,6 +224,21 @@ def test_c6_integer_weights_equal_repetition(kind):
 # ----------------------------------------------------------------------
 # every estimator and setting against actual refits
 
+
+def _sgd_regressor(**params):
+    """SGDRegressor run long, with adaptive steps, to approach its optimum."""
+    settings = dict(
+        alpha=0.1,
+        learning_rate="adaptive",
+        eta0=0.01,
+        max_iter=5000,
+        tol=1e-14,
+        n_iter_no_change=10,
+        random_state=0,
+    )
+    return SGDRegressor(**settings, **params)
+
+
 RIDGE_SOLVERS = ["auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga"]
 
 
@@ -255,31 +270,13 @@ def _cases():
         (
             "sgd-squared",
             InfluenceRegressor,
-            SGDRegressor(
-                alpha=0.1,
-                learning_rate="adaptive",
-                eta0=0.01,
-                max_iter=5000,
-                tol=1e-14,
-                n_iter_no_change=10,
-                random_state=0,
-            ),
+            _sgd_regressor(),
             diabetes,
         ),
         (
             "sgd-huber",
             InfluenceRegressor,
-            SGDRegressor(
-                loss="huber",
-                epsilon=1.0,
-                alpha=0.1,
-                learning_rate="adaptive",
-                eta0=0.01,
-                max_iter=5000,
-                tol=1e-14,
-                n_iter_no_change=10,
-                random_state=0,
-            ),
+            _sgd_regressor(loss="huber", epsilon=1.0),
             diabetes,
         ),
         (

@@ -6,9 +6,7 @@ actual refits of the scikit-learn estimator (warm-started where the
 estimator allows it, at a tight tolerance otherwise).
 """
 
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,7 +29,7 @@ from sklinfluence.exceptions import (
     UnsupportedEstimatorError,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._data import load_example
 
 
 def _data(name):
@@ -339,11 +337,7 @@ def test_removal_effect_multiclass_is_sum_over_outputs():
 
 
 def test_smoothed_hinge_agrees_with_leave_one_out_far_better_than_raw():
-    spec = importlib.util.spec_from_file_location(
-        "plot_smooth_hinge", ROOT / "examples" / "plot_smooth_hinge.py"
-    )
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("plot_smooth_hinge")
     actual, results = example.run()
     r = {t: corr for t, (_, corr) in results.items()}
     # Measured: raw 0.42, t=0.001 0.80, t=0.1 0.87 (paper on MNIST: 0.63,

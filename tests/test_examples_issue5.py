@@ -1,25 +1,15 @@
 """The issue-5 examples run on their small settings, and the attack holds up."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ._data import load_example
 
 
 def test_attack_example_flip_confirmed_by_refit(tmp_path):
     pytest.importorskip("matplotlib")
-    example = _load("plot_training_set_attack")
+    example = load_example("plot_training_set_attack")
     output = tmp_path / "attack.png"
     result = example.main(fast=True, output=str(output))
     assert output.stat().st_size > 0
@@ -46,7 +36,7 @@ def test_attack_example_flip_confirmed_by_refit(tmp_path):
 
 def test_mislabel_example_runs(tmp_path):
     pytest.importorskip("matplotlib")
-    example = _load("plot_mislabel_detection")
+    example = load_example("plot_mislabel_detection")
     output = tmp_path / "mislabel.png"
     results = example.main(fast=True, output=str(output))
     assert output.stat().st_size > 0

@@ -120,15 +120,15 @@ def test_upweighting_matches_refit_derivative():
     assert_allclose(predicted, actual, rtol=2e-2, atol=1e-3 * np.abs(actual).max())
 
 
-def test_perturbation_matches_refit():
-    """``influence_perturb`` predicts refits after moving one training input."""
-    X_train, X_test, y_train, y_test = _split(load_breast_cancer, 0.25)
-    estimator = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12)
+def _perturbation_effects(estimator, X_train, y_train, X_test, y_test, i, seed):
+    """Predicted and refitted change of each test loss when ``x_i`` moves a little.
+
+    Training input ``i`` moves by ``1e-3`` times a standard normal vector;
+    the prediction is ``(c_i / sum(c)) * influence_perturb . delta``.
+    """
     model = InfluenceClassifier(estimator).fit(X_train, y_train)
-    i = 3
-    rng = np.random.RandomState(0)
-    delta = 1e-3 * rng.standard_normal(X_train.shape[1])
-    pert = model.influence_perturb(X_test[:10], y_test[:10], train_indices=[i])[0]
+    delta = 1e-3 * np.random.RandomState(seed).standard_normal(X_train.shape[1])
+    pert = model.influence_perturb(X_test, y_test, train_indices=[i])[0]
     obj = model.objective_
     c = obj.data_weights()
     predicted = (c[i] / c.sum()) * pert @ delta
@@ -136,9 +136,19 @@ def test_perturbation_matches_refit():
     X_moved = X_train.copy()
     X_moved[i] += delta
     moved = InfluenceClassifier(estimator).fit(X_moved, y_train)
-    y_enc = model.target_encoding_(y_test[:10])
-    actual = obj.loss.loss(y_enc, moved.objective_.decision(X_test[:10])) - (
-        obj.loss.loss(y_enc, obj.decision(X_test[:10]))
+    y_enc = model.target_encoding_(y_test)
+    actual = obj.loss.loss(y_enc, moved.objective_.decision(X_test)) - obj.loss.loss(
+        y_enc, obj.decision(X_test)
+    )
+    return predicted, actual
+
+
+def test_perturbation_matches_refit():
+    """``influence_perturb`` predicts refits after moving one training input."""
+    X_train, X_test, y_train, y_test = _split(load_breast_cancer, 0.25)
+    estimator = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12)
+    predicted, actual = _perturbation_effects(
+        estimator, X_train, y_train, X_test[:10], y_test[:10], 3, seed=0
     )
     assert_allclose(predicted, actual, rtol=2e-2, atol=1e-10)
     r, slope = agreement(predicted, actual)
@@ -148,19 +158,8 @@ def test_perturbation_matches_refit():
 def test_perturbation_multinomial_matches_refit():
     X_train, X_test, y_train, y_test = _split(load_wine, 0.3)
     estimator = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000)
-    model = InfluenceClassifier(estimator).fit(X_train, y_train)
-    i = 11
-    delta = 1e-3 * np.random.RandomState(2).standard_normal(X_train.shape[1])
-    pert = model.influence_perturb(X_test, y_test, train_indices=[i])[0]
-    obj = model.objective_
-    c = obj.data_weights()
-    predicted = (c[i] / c.sum()) * pert @ delta
-    X_moved = X_train.copy()
-    X_moved[i] += delta
-    moved = InfluenceClassifier(estimator).fit(X_moved, y_train)
-    y_enc = model.target_encoding_(y_test)
-    actual = obj.loss.loss(y_enc, moved.objective_.decision(X_test)) - obj.loss.loss(
-        y_enc, obj.decision(X_test)
+    predicted, actual = _perturbation_effects(
+        estimator, X_train, y_train, X_test, y_test, 11, seed=2
     )
     r, slope = agreement(predicted, actual)
     assert r > 0.999 and abs(slope - 1) < 0.02
