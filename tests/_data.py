@@ -3,8 +3,9 @@
 import importlib.util
 from pathlib import Path
 
-from sklearn.datasets import load_diabetes
-from sklearn.preprocessing import scale
+import numpy as np
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.preprocessing import MaxAbsScaler, scale
 
 # The codes of statsmodels' ``fair`` survey column ``occupation``.
 OCCUPATIONS = {
@@ -23,6 +24,15 @@ def diabetes():
     X = scale(X)
     y = (y - y.mean()) / y.std()
     return X[:200], y[:200], X[300:310], y[300:310]
+
+
+def shuffled_wine(n_train):
+    """Wine (three classes, 13 features) max-abs scaled, shuffled, split at n_train."""
+    X, y = load_wine(return_X_y=True)
+    X = MaxAbsScaler().fit_transform(X)
+    order = np.random.default_rng(0).permutation(len(y))
+    X, y = X[order], y[order]
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

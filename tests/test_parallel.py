@@ -6,20 +6,13 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn import config_context
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from sklinfluence import InfluenceClassifier
 
-
-def _wine_problem():
-    # Wine: three classes (a multinomial model), 13 features.
-    X, y = load_wine(return_X_y=True)
-    X = MaxAbsScaler().fit_transform(X)
-    order = np.random.default_rng(0).permutation(len(y))
-    X, y = X[order], y[order]
-    return X[:140], y[:140], X[140:], y[140:]
+from ._data import shuffled_wine
 
 
 def _fit(X, y, **params):
@@ -30,7 +23,8 @@ def _fit(X, y, **params):
 @pytest.fixture(scope="module")
 def wine_models():
     """One dense and one sparse (conjugate gradients) fitted wrapper."""
-    X, y, X_test, y_test = _wine_problem()
+    # Wine: three classes (a multinomial model), 13 features.
+    X, y, X_test, y_test = shuffled_wine(140)
     dense = _fit(X, y)
     cg = _fit(sparse.csr_matrix(X), y, solver="cg", cg_tol=1e-10)
     return dense, cg, X_test, y_test

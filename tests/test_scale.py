@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn import config_context
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
@@ -20,6 +20,8 @@ from sklinfluence._parallel import batch_size, block_budget, blocks
 from sklinfluence._refits import refit_without
 from sklinfluence.exceptions import ConvergenceWarning, IllConditionedHessianWarning
 
+from ._data import shuffled_wine
+
 
 def _cancer():
     X, y = load_breast_cancer(return_X_y=True)
@@ -27,12 +29,8 @@ def _cancer():
     return X[:300], y[:300], X[300:340], y[300:340]
 
 
-def _wine(n=150):
-    X, y = load_wine(return_X_y=True)
-    X = MaxAbsScaler().fit_transform(X)
-    order = np.random.default_rng(0).permutation(len(y))
-    X, y = X[order], y[order]
-    return X[:n], y[:n], X[n:], y[n:]
+def _wine():
+    return shuffled_wine(150)
 
 
 def _lr(**params):
