@@ -7,7 +7,6 @@ import numpy as np
 from scipy import sparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
@@ -31,6 +30,7 @@ from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import DIRECT_MAX_PARAMS, make_solver
+from ._refits import final_estimator
 from .exceptions import (
     ConvergenceWarning,
     HingeSmoothingWarning,
@@ -298,15 +298,11 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
 
     def _final_step(self, X, training=False):
         """The fitted final estimator and the design it sees for ``X``."""
-        final = self.estimator_
         design = X
-        if isinstance(final, Pipeline):
-            design = final[:-1].transform(X)
+        if isinstance(self.estimator_, Pipeline):
+            design = self.estimator_[:-1].transform(X)
             design = check_array(design, accept_sparse=["csr", "csc"], dtype=np.float64)
-            final = final[-1]
-        if isinstance(final, FrozenEstimator):
-            final = final.estimator
-        return final, _as_row_major(design)
+        return final_estimator(self), _as_row_major(design)
 
     # ------------------------------------------------------------------
     # delegation

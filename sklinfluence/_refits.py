@@ -4,7 +4,8 @@ Influence estimates are only worth what their agreement with retraining is.
 :func:`actual_removal_effect` retrains the wrapped model's final estimator
 without each chosen row, with scikit-learn's own solver, and measures the
 change of each test loss. The displays and ``sklinfluence explain --check``
-use it.
+use it. :func:`refit` and :func:`refit_without` are the one way this package
+and its tests refit an estimator (clone, warm start, tolerance bounds).
 """
 
 import inspect
