@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from ._frames import import_pandas
 from .exceptions import UnsupportedEstimatorError
 
 FORMATS = ("csv", "json")
@@ -192,6 +193,11 @@ def add_parser(commands):
 
 def run(args):
     """Entry point of the subcommand; returns the exit status."""
+    try:
+        import_pandas("sklinfluence explain")
+    except ImportError as exc:
+        _error(str(exc))
+        return 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
