@@ -77,9 +77,10 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
         the refit on all rows; positive means the row helped.
     optimality : ndarray of shape (n_selected,)
         Relative gradient norm of each refit on its objective; large values
-        mean the refit did not converge and its effect is unreliable. NaN
-        for models trained on the hinge loss, whose refits are optima of the
-        hinge, not of the smoothed objective the influence uses.
+        mean the refit did not converge and its effect is unreliable. For
+        models trained on the hinge loss, whose refits are optima of the
+        hinge, not of the smoothed objective the influence uses: NaN, or inf
+        when the solver reported that it stopped before converging.
 
     Examples
     --------
@@ -110,17 +111,19 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
 
     def refit_loss(keep):
         est = _tight_clone(final, tol, final)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
             # A refit that stops early shows in ``optimality``, not as noise.
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("always", ConvergenceWarning)
             weights = {} if unweighted else {"sample_weight": sw[keep]}
             est.fit(X_fit[keep], y_fit[keep], **weights)
+        stopped_early = any(issubclass(w.category, ConvergenceWarning) for w in caught)
         spec = build_spec(est, X_fit[keep], y_fit[keep], sw[keep], **options)
         theta = spec.objective.theta.ravel()
         loss = obj.loss.loss(y_enc, obj.decision(design, theta))
         if getattr(spec, "hinge_smoothing", None) is not None:
-            # Optimal for the hinge, never for its smoothed stand-in.
-            return loss, np.nan
+            # Optimal for the hinge, never for its smoothed stand-in: only the
+            # solver itself can say that it stopped early (inf).
+            return loss, np.inf if stopped_early else np.nan
         return loss, spec.objective.relative_gradient_norm()
 
     n = X_fit.shape[0]
