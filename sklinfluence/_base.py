@@ -7,6 +7,7 @@ import numpy as np
 from scipy import sparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
@@ -30,11 +31,11 @@ from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import DIRECT_MAX_PARAMS, make_solver
-from ._refits import final_estimator
 from .exceptions import (
     ConvergenceWarning,
     HingeSmoothingWarning,
     NoInputDerivativeWarning,
+    UnsupportedEstimatorError,
 )
 
 REMOVAL_METHODS = ("first_order", "newton", "exact")
@@ -51,6 +52,26 @@ def _delegate_has(attr):
         return True
 
     return check
+
+
+def _unfreeze(estimator):
+    """The estimator inside a :class:`~sklearn.frozen.FrozenEstimator`."""
+    while isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    return estimator
+
+
+def _last_step(estimator):
+    """The model at the end of ``estimator``: unfrozen, the last pipeline step."""
+    final = _unfreeze(estimator)
+    if isinstance(final, Pipeline):
+        final = _unfreeze(final[-1])
+    return final
+
+
+def final_estimator(model):
+    """The fitted final estimator of a wrapper (unwrapping pipeline and frozen)."""
+    return _last_step(model.estimator_)
 
 
 def _as_row_major(X):
@@ -124,12 +145,22 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 "cg_max_iter", "an int in the range [1, inf) or None", self.cg_max_iter
             )
 
+    def _check_estimator_kind(self, estimator):
+        """Refuse a regressor in InfluenceClassifier and the reverse."""
+        final = _last_step(estimator)
+        want, check, other = self._estimator_kind
+        if not check(final):
+            raise UnsupportedEstimatorError(
+                f"{type(self).__name__} wraps {want}s, but "
+                f"{type(final).__name__} is not one; use {other} for it."
+            )
+
     def _get_estimator(self):
         return self._default_estimator() if self.estimator is None else self.estimator
 
     @property
     def _is_pipeline(self):
-        return isinstance(self._get_estimator(), Pipeline)
+        return isinstance(_unfreeze(self._get_estimator()), Pipeline)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -180,7 +211,14 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         self._check_params()
         estimator = self._get_estimator()
+        self._check_estimator_kind(estimator)
         train_index = _frames.row_labels(X)
+        shape = getattr(y, "shape", ())
+        if len(shape) == 2 and shape[1] > 1:
+            raise UnsupportedEstimatorError(
+                f"y has {shape[1]} columns: multi-output targets are not "
+                "supported. Fit one model per target column."
+            )
 
         # Validate what we compute with ourselves; a pipeline validates its own
         # raw input, and we check the features it produces below.
@@ -245,7 +283,8 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
                 f"{self.optimality_:.3g} (optimum_tol={self.optimum_tol:g}). "
                 "Influence values assume an optimum and err by roughly a tenth "
                 "of this figure; refit with a tighter tol (e.g. 1e-10) or a "
-                "larger max_iter, or a second-order solver.",
+                "larger max_iter, or a second-order solver. (For a "
+                "FrozenEstimator: pass the data and weights it was trained on.)",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -299,8 +338,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
     def _final_step(self, X, training=False):
         """The fitted final estimator and the design it sees for ``X``."""
         design = X
-        if isinstance(self.estimator_, Pipeline):
-            design = self.estimator_[:-1].transform(X)
+        unfrozen = _unfreeze(self.estimator_)
+        if isinstance(unfrozen, Pipeline):
+            design = unfrozen[:-1].transform(X)
             design = check_array(design, accept_sparse=["csr", "csc"], dtype=np.float64)
         return final_estimator(self), _as_row_major(design)
 
@@ -377,6 +417,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             design = restrict(design)
         if y is None:
             y = self._explained_targets(X)
+        elif self._y_numeric:
+            # NaN stands for "explain the prediction" inside the regression
+            # losses, so a user's NaN must be refused here.
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         y = column_or_1d(np.asarray(y))
         check_consistent_length(design, y)
         return design, self.target_encoding_(y)
@@ -406,9 +450,45 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             )
         if idx.size and (idx.min() < -n or idx.max() >= n):
             raise ValueError(
-                f"train_indices must lie in [0, {n}) for {n} training samples."
+                f"train_indices must lie in [-{n}, {n}) for {n} training samples "
+                "(negative values count from the end)."
             )
         return idx % n
+
+    def _check_removals(self, idx, together=False):
+        """Refuse removals after which the estimator could not be refitted.
+
+        Without the removed rows there must be training weight left and, for
+        classifiers, every class must keep a sample; otherwise "the model
+        refitted without them" does not exist and no estimate means anything.
+        """
+        s = self.objective_.sample_weight
+        labels = self.y_fit_ if hasattr(self, "classes_") else np.zeros(len(s))
+        positive = s > 0
+        values, inverse = np.unique(labels, return_inverse=True)
+        counts = np.bincount(inverse[positive], minlength=len(values))
+        idx = np.unique(np.asarray(idx))
+        if together:
+            removed = np.bincount(inverse[idx[positive[idx]]], minlength=len(values))
+            emptied = values[(counts > 0) & (counts == removed)]
+            culprits = idx
+        else:
+            lonely = positive[idx] & (counts[inverse[idx]] == 1)
+            culprits = idx[lonely]
+            emptied = np.unique(labels[culprits])
+        if len(emptied) == 0:
+            return
+        what = (
+            "all the training data"
+            if not hasattr(self, "classes_")
+            else f"every sample of class {emptied.tolist()}"
+        )
+        raise ValueError(
+            f"Removing training rows {culprits.tolist()[:10]} would remove {what}: "
+            "the estimator could not be refitted without them, so their "
+            "removal effect is undefined. Leave them out of train_indices or "
+            "groups."
+        )
 
     def _total_weight(self):
         return float(self.objective_.data_weights().sum())
@@ -705,6 +785,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         """
         method = self._check_method(method)
         idx = self._train_indices(train_indices)
+        self._check_removals(idx)
         _glm.warn_support_changes(self, idx, method)
         obj = self.objective_
         if method == "exact":
@@ -770,6 +851,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
         idx = self._train_indices(train_indices)
+        self._check_removals(idx)
         _glm.warn_support_changes(self, idx, method)
         obj = self.objective_
         m = design.shape[0]

@@ -3,7 +3,7 @@
 import warnings
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier, is_regressor
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from ._base import BaseInfluence, _delegate_has
 from ._losses import _RegressionLoss
-from .exceptions import IllConditionedHessianWarning
+from .exceptions import IllConditionedHessianWarning, UnsupportedEstimatorError
 
 _PARAMETERS = """
     Parameters
@@ -144,6 +144,7 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
     )
 
     _y_numeric = False
+    _estimator_kind = ("classifier", is_classifier, "InfluenceRegressor")
 
     def _default_estimator(self):
         return LogisticRegression()
@@ -158,7 +159,7 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         if not self.__sklearn_tags__().classifier_tags.multi_class:
             y_type = type_of_target(y, input_name="y", raise_unknown=True)
             if y_type != "binary":
-                raise ValueError(
+                raise UnsupportedEstimatorError(
                     "Only binary classification is supported by "
                     f"{type(self._get_estimator()).__name__} with these settings. "
                     f"The type of the target is {y_type}."
@@ -204,12 +205,18 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
                     f"number of {scale / smallest:.3g} against the curvature at "
                     "zero weights)"
                 )
+        advice = (
+            f"damping={self.damping:g} keeps the solves finite, but the "
+            "values still depend on where the solver stopped; give the model "
+            "a penalty (a finite C)."
+            if self.damping > 0
+            else "Influence values are not meaningful; give the model a "
+            "penalty (a finite C) or set damping > 0."
+        )
         warnings.warn(
             "The training data are perfectly separated and the model has no "
             "penalty: the objective has no finite optimum and its Hessian "
-            f"vanishes as the weights grow{figure}. Influence values are not "
-            "meaningful; give the model a penalty (a finite C) or set "
-            "damping > 0.",
+            f"vanishes as the weights grow{figure}. {advice}",
             IllConditionedHessianWarning,
             stacklevel=3,
         )
@@ -301,6 +308,7 @@ class InfluenceRegressor(RegressorMixin, BaseInfluence):
     )
 
     _y_numeric = True
+    _estimator_kind = ("regressor", is_regressor, "InfluenceClassifier")
 
     def _default_estimator(self):
         return Ridge()

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from ._frames import import_pandas
 from .exceptions import UnsupportedEstimatorError
 
 FORMATS = ("csv", "json")
@@ -192,6 +193,11 @@ def add_parser(commands):
 
 def run(args):
     """Entry point of the subcommand; returns the exit status."""
+    try:
+        import_pandas("sklinfluence explain")
+    except ImportError as exc:
+        _error(str(exc))
+        return 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -569,8 +575,8 @@ def _check(model, X_test, y_test, table, max_refits):
         "n_pairs": int(done.sum()),
         "truncated": bool(truncated),
         "max_refit_gradient_norm": (
-            float(np.max(optimality[np.isfinite(optimality)]))
-            if np.isfinite(optimality).any()
+            float(np.max(optimality[~np.isnan(optimality)]))
+            if (~np.isnan(optimality)).any()
             else None
         ),
     }
@@ -619,7 +625,12 @@ def _report(summary):
         "  " + line("exact leave-one-out vs refits", summary["exact"]),
     ]
     worst = summary["max_refit_gradient_norm"]
-    if worst is not None and worst > 1e-4:
+    if worst is not None and np.isinf(worst):
+        lines.append(
+            "  note: some refits stopped before converging (the solver said "
+            "so); their effects are noisy. Try --scale."
+        )
+    elif worst is not None and worst > 1e-4:
         lines.append(
             "  note: some refits did not converge (relative gradient norm "
             f"{worst:.2g}); their effects are noisy."

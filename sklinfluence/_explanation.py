@@ -127,8 +127,9 @@ class Explanation:
         >>> list(frame.columns[-2:])
         ['onehotencoder__large_no', 'onehotencoder__large_yes']
         """
-        import pandas as pd
+        from ._frames import import_pandas
 
+        pd = import_pandas("Explanation.to_frame")
         records = []
         for j in range(self.n_test):
             for role, idx, scores in (
@@ -187,7 +188,8 @@ class Explanation:
             if side * side != n_features:
                 raise ValueError(
                     f"{n_features} features do not form a square image; pass "
-                    "image_shape=(height, width)."
+                    "image_shape=(height, width), or draw tabular data as a "
+                    "bar chart with sklinfluence.InfluentialExamplesDisplay."
                 )
             image_shape = (side, side)
 

@@ -142,8 +142,20 @@ def frame_output(kind):
     return decorator
 
 
+def import_pandas(purpose):
+    """Import pandas, or say how to install it."""
+    try:
+        import pandas
+    except ImportError as exc:
+        raise ImportError(
+            f"{purpose} needs pandas, which is not installed: "
+            "pip install 'sklinfluence[pandas]'."
+        ) from exc
+    return pandas
+
+
 def _to_pandas(model, kind, values, arguments, name):
-    import pandas as pd
+    pd = import_pandas("set_output(transform='pandas')")
 
     positions = model._train_indices(arguments.get("train_indices"))
     rows = pd.Index(labels_of_train_rows(model, positions), name="train")

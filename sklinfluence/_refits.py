@@ -13,22 +13,11 @@ import warnings
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import build_spec
+from ._base import final_estimator
 from .exceptions import ConvergenceWarning
-
-
-def final_estimator(model):
-    """The fitted final estimator of a wrapper (unwrapping pipeline and frozen)."""
-    final = model.estimator_
-    if isinstance(final, Pipeline):
-        final = final[-1]
-    if isinstance(final, FrozenEstimator):
-        final = final.estimator
-    return final
 
 
 def refit(
@@ -148,9 +137,10 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
         the refit on all rows; positive means the row helped.
     optimality : ndarray of shape (n_selected,)
         Relative gradient norm of each refit on its objective; large values
-        mean the refit did not converge and its effect is unreliable. NaN
-        for models trained on the hinge loss, whose refits are optima of the
-        hinge, not of the smoothed objective the influence uses.
+        mean the refit did not converge and its effect is unreliable. For
+        models trained on the hinge loss, whose refits are optima of the
+        hinge, not of the smoothed objective the influence uses: NaN, or inf
+        when the solver reported that it stopped before converging.
 
     Examples
     --------
@@ -180,9 +170,9 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
     unweighted = bool(np.all(sw == 1.0))
 
     def refit_loss(keep):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
             # A refit that stops early shows in ``optimality``, not as noise.
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("always", ConvergenceWarning)
             est = refit(
                 final,
                 X_fit,
@@ -193,12 +183,14 @@ def actual_removal_effect(model, X, y=None, *, train_indices, tol=1e-10):
                 tol=tol,
                 max_iter=10_000,
             )
+        stopped_early = any(issubclass(w.category, ConvergenceWarning) for w in caught)
         spec = build_spec(est, X_fit[keep], y_fit[keep], sw[keep], **options)
         theta = spec.objective.theta.ravel()
         loss = obj.loss.loss(y_enc, obj.decision(design, theta))
         if getattr(spec, "hinge_smoothing", None) is not None:
-            # Optimal for the hinge, never for its smoothed stand-in.
-            return loss, np.nan
+            # Optimal for the hinge, never for its smoothed stand-in: only the
+            # solver itself can say that it stopped early (inf).
+            return loss, np.inf if stopped_early else np.nan
         return loss, spec.objective.relative_gradient_norm()
 
     n = X_fit.shape[0]

@@ -239,6 +239,8 @@ def group_removal_effect(model, X, y=None, *, groups, method="newton"):
     method = _check_method(method, GROUP_METHODS)
     obj = model.objective_
     groups = _check_groups(groups, obj.X.shape[0])
+    for group in groups:
+        model._check_removals(group, together=True)
     design, y = model._test_problem(X, y)
     eta_test = obj.decision(design)
     base_loss = obj.loss.loss(y, eta_test)

@@ -623,7 +623,7 @@ def test_multi_target_models_are_refused():
 
     X, y, _, _ = diabetes()
     Y = np.column_stack([y, -y])
-    with pytest.raises(ValueError, match="1d array"):
+    with pytest.raises(UnsupportedEstimatorError, match="multi-output targets"):
         InfluenceRegressor(Ridge()).fit(X, Y)
     fitted = Ridge(alpha=np.array([1.0, 2.0])).fit(X, Y)
     with pytest.raises(UnsupportedEstimatorError, match="fitted on 2 targets"):

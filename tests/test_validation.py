@@ -112,7 +112,7 @@ def test_bad_sample_weight():
 
 def test_bad_train_indices(fitted):
     model, X, y = fitted
-    with pytest.raises(ValueError, match=r"must lie in \[0, 150\)"):
+    with pytest.raises(ValueError, match=r"must lie in \[-150, 150\)"):
         model.influence_upweight(X[:2], y[:2], train_indices=[0, 150])
     with pytest.raises(ValueError, match="integer row positions"):
         model.influence_upweight(X[:2], y[:2], train_indices=[0.5])
@@ -126,3 +126,76 @@ def test_bad_method_and_n_top(fitted):
         model.removal_effect(X[:2], y[:2], method="second_order")
     with pytest.raises(ValueError, match="n_top must be a positive integer"):
         model.explain(X[:2], y[:2], n_top=0)
+
+
+def test_non_finite_regression_test_targets_are_refused():
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    from sklinfluence import InfluenceRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    model = InfluenceRegressor(Ridge()).fit(X[:100], y[:100])
+    for bad in (np.nan, np.inf):
+        for method in ("influence_upweight", "removal_effect", "explain"):
+            with pytest.raises(ValueError, match="NaN|infinity"):
+                getattr(model, method)(X[:2], np.array([1.0, bad]))
+
+
+def test_removals_that_leave_no_model_are_refused(fitted):
+    model, X, y = fitted
+    everything = np.arange(len(y))
+    with pytest.raises(ValueError, match="could not be refitted"):
+        model.group_removal_effect(X[:2], y[:2], groups=[everything])
+    with pytest.raises(ValueError, match=r"every sample of class \[0\]"):
+        model.group_removal_effect(X[:2], y[:2], groups=[np.flatnonzero(y == 0)])
+    # A class with a single sample cannot lose it.
+    keep = np.r_[np.flatnonzero(y != 2), np.flatnonzero(y == 2)[:1]]
+    lonely = InfluenceClassifier(LogisticRegression(tol=1e-10)).fit(X[keep], y[keep])
+    with pytest.raises(ValueError, match=r"every sample of class \[2\]"):
+        lonely.removal_effect(X[:2], y[:2])
+    assert lonely.removal_effect(X[:2], y[:2], train_indices=[0, 1]).shape == (2, 2)
+
+
+def test_wrong_kind_of_estimator_is_refused():
+    from sklearn.linear_model import Ridge
+
+    from sklinfluence import InfluenceRegressor
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(UnsupportedEstimatorError, match="use InfluenceRegressor"):
+        InfluenceClassifier(Ridge()).fit(X, y)
+    with pytest.raises(UnsupportedEstimatorError, match="use InfluenceClassifier"):
+        InfluenceRegressor(LogisticRegression()).fit(X, y.astype(float))
+
+
+def test_multi_output_targets_are_refused():
+    from sklearn.linear_model import Ridge
+
+    from sklinfluence import InfluenceRegressor
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(UnsupportedEstimatorError, match="multi-output"):
+        InfluenceRegressor(Ridge()).fit(X, np.c_[y, y])
+
+
+def test_frozen_pipeline_is_explained_like_a_refitted_one():
+    from numpy.testing import assert_allclose
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-10))
+    frozen = InfluenceClassifier(FrozenEstimator(clone_fit(pipe, X, y))).fit(X, y)
+    fresh = InfluenceClassifier(pipe).fit(X, y)
+    assert_allclose(
+        frozen.influence_upweight(X[:3], y[:3]),
+        fresh.influence_upweight(X[:3], y[:3]),
+        rtol=1e-8,
+    )
+
+
+def clone_fit(estimator, X, y):
+    from sklearn.base import clone
+
+    return clone(estimator).fit(X, y)
