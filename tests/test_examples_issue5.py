@@ -7,12 +7,18 @@ from sklearn.linear_model import LogisticRegression
 from ._data import load_example
 
 
-def test_attack_example_flip_confirmed_by_refit(tmp_path):
+def _run_fast(name, tmp_path):
+    """Run the example's ``main`` on its small settings; it must save a figure."""
     pytest.importorskip("matplotlib")
-    example = load_example("plot_training_set_attack")
-    output = tmp_path / "attack.png"
+    example = load_example(name)
+    output = tmp_path / f"{name}.png"
     result = example.main(fast=True, output=str(output))
     assert output.stat().st_size > 0
+    return example, result
+
+
+def test_attack_example_flip_confirmed_by_refit(tmp_path):
+    example, result = _run_fast("plot_training_set_attack", tmp_path)
 
     # Confirm independently: refit from scratch, at a tight tolerance, on
     # the perturbed training set with the labels unchanged.
@@ -35,11 +41,7 @@ def test_attack_example_flip_confirmed_by_refit(tmp_path):
 
 
 def test_mislabel_example_runs(tmp_path):
-    pytest.importorskip("matplotlib")
-    example = load_example("plot_mislabel_detection")
-    output = tmp_path / "mislabel.png"
-    results = example.main(fast=True, output=str(output))
-    assert output.stat().st_size > 0
+    _, results = _run_fast("plot_mislabel_detection", tmp_path)
     for _, _, at in results.values():
         for method in ("influence", "loss"):
             assert np.all(np.array(at[method]) > np.array(at["random"]) + 0.4)
