@@ -26,7 +26,7 @@ def tight_logistic(**params):
     return LogisticRegression(**defaults)
 
 
-def refit_without(estimator, X, y, removed, sample_weight=None, warm=True):
+def quiet_refit_without(estimator, X, y, removed, sample_weight=None, warm=True):
     """``clone(estimator)`` refitted without the rows ``removed``, warnings silenced.
 
     Warm-started at ``estimator`` unless ``warm`` is false; the estimator's
@@ -45,7 +45,7 @@ def refit_without(estimator, X, y, removed, sample_weight=None, warm=True):
 
 
 def converged_refit_without(estimator, X, y, removed, sample_weight=None):
-    """:func:`refit_without`, warm-started, asserting the solver converged."""
+    """Warm-started ``_refits.refit_without``, asserting that the solver converged."""
     model = _refits.refit_without(
         estimator, X, y, removed, sample_weight, warm_from=estimator
     )
@@ -116,7 +116,7 @@ def refit_optimality(objective, model, i):
 def actual_effects(wrapper, X_test, y_test, indices, check_tol=1e-6, **kw):
     """Change of each test loss when each training row in ``indices`` is removed.
 
-    Refits keep the estimator's own ``tol`` (see :func:`refit_without`). Each
+    Refits keep the estimator's own ``tol`` (see :func:`quiet_refit_without`). Each
     refit is checked to be at an optimum of the objective without the row
     (relative gradient norm below ``check_tol``; ``None`` skips the check,
     for models whose refits change a quantity held fixed, such as
@@ -129,7 +129,7 @@ def actual_effects(wrapper, X_test, y_test, indices, check_tol=1e-6, **kw):
     base = obj.loss.loss(y_enc, linear_scores(final, X_test))
     out = np.empty((len(indices), X_test.shape[0]))
     for row, i in enumerate(indices):
-        model = refit_without(final, X, y, i, **kw)
+        model = quiet_refit_without(final, X, y, i, **kw)
         if check_tol is not None:
             figure = refit_optimality(obj, model, i)
             assert figure < check_tol, f"refit without {i} not at optimum: {figure}"
