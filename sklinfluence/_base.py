@@ -407,9 +407,10 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         solver.n_jobs, solver.verbose = self.n_jobs, self.verbose
         return solver
 
-    def _test_problem(self, X, y):
+    def _test_problem(self, X, y, validated=False):
         """Design and encoded targets of test points; ``y=None`` uses predictions."""
-        X = self._validate_test(X)
+        if not validated:
+            X = self._validate_test(X)
         _, design = self._final_step(X)
         # Active-set (L1) objectives ignore the features of zero coefficients.
         restrict = getattr(self.objective_, "restrict_design", None)
@@ -1118,7 +1119,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"n_top must be a positive integer; got {n_top!r}.")
         X_checked = self._validate_test(X)
         predicted = self.estimator_.predict(X_checked)
-        design, y_enc = self._test_problem(X, y)
+        design, y_enc = self._test_problem(X_checked, y, validated=True)
         _, F = self._factor_columns(design, y_enc)
         n_train = self.X_fit_.shape[0]
         k = min(n_top, n_train)

@@ -437,7 +437,7 @@ def leverage(objective, solver, X):
     return out
 
 
-def newton_coefs(objective, solver, indices, penalty_factor=None):
+def newton_coefs(objective, solver, indices):
     """Modified residuals ``q_i`` of the Newton-step removal of each point.
 
     Removing point ``i`` changes the objective's gradient at ``theta`` by
