@@ -309,6 +309,17 @@ def _check_missing(frame, role, path):
             f"{_list(columns)} ({int(rows.sum())} row(s), first at row {first!r}); "
             "fill them in or drop those rows or columns (--drop)."
         )
+    numeric = frame.select_dtypes("number")
+    infinite = numeric.isin([np.inf, -np.inf])
+    if infinite.any().any():
+        columns = numeric.columns[infinite.any()]
+        rows = infinite.any(axis=1)
+        first = frame.index[rows][0]
+        raise CLIError(
+            f"the {role} CSV {path!r} has infinite values in column(s) "
+            f"{_list(columns)} ({int(rows.sum())} row(s), first at row {first!r}); "
+            "replace them or drop those rows or columns (--drop)."
+        )
 
 
 def _is_numeric(series):

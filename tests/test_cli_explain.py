@@ -268,6 +268,12 @@ def _bad_cases(tmp_path, train, test):
             [],
             "missing values in column",
         ),
+        "inf in train": (
+            _write(tmp_path / "inf.csv", train.assign(educ=np.inf)),
+            s,
+            [],
+            "infinite values in column.*'educ'",
+        ),
         "nan in test": (
             t,
             _write(tmp_path / "nan_test.csv", test.assign(educ=np.nan)),
@@ -342,7 +348,7 @@ def _bad_cases(tmp_path, train, test):
 
 
 CASES = [
-    "missing target", "nan in train", "nan in test", "free text column",
+    "missing target", "nan in train", "inf in train", "nan in test", "free text column",
     "text in a numeric test column", "empty file", "header only", "missing file",
     "directory", "not utf-8", "test lacks a column", "test has another column",
     "unseen test class", "single class", "numeric target for a classifier",
