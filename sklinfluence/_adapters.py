@@ -122,10 +122,36 @@ class LabelEncoding:
 
 
 class RealEncoding:
-    """Real-valued targets, as float64."""
+    """Real-valued targets, as float64, checked against the loss's domain.
+
+    Parameters
+    ----------
+    lower : float, default=-inf
+        Smallest target the loss is defined for.
+    strict : bool, default=False
+        Whether ``lower`` itself is excluded.
+    name : str, default=""
+        The estimator, for the error message.
+    """
+
+    def __init__(self, lower=-np.inf, strict=False, name=""):
+        self.lower = lower
+        self.strict = strict
+        self.name = name
 
     def __call__(self, y):
-        return np.asarray(y, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        finite = y[~np.isnan(y)]
+        bad = finite <= self.lower if self.strict else finite < self.lower
+        if np.any(bad):
+            relation = ">" if self.strict else ">="
+            raise ValueError(
+                f"y contains {int(bad.sum())} value(s) outside the domain of "
+                f"{self.name or 'the loss'}, which needs y {relation} "
+                f"{self.lower:g} (e.g. {finite[bad][0]:g}); pass targets the "
+                "model could have been trained on."
+            )
+        return y
 
 
 def effective_weights(estimator, y_index, classes, sample_weight):

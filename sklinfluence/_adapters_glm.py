@@ -312,7 +312,16 @@ def _glm_spec(estimator, X, y, sample_weight, power, link):
             )
             objective = _real_objective(TweedieLoss(power, link, "fisher"), *args)
             objective.hessian_form = "fisher"
-    return ModelSpec(objective, RealEncoding())
+    # The Tweedie deviance is defined for y >= 0 when 1 <= power < 2 and for
+    # y > 0 when power >= 2 (Gamma); any real y for power <= 0.
+    name = type(estimator).__name__
+    if power >= 2:
+        encode = RealEncoding(0.0, strict=True, name=name)
+    elif power >= 1:
+        encode = RealEncoding(0.0, name=name)
+    else:
+        encode = RealEncoding(name=name)
+    return ModelSpec(objective, encode)
 
 
 def _smallest_eigenvalue(objective):

@@ -199,3 +199,22 @@ def clone_fit(estimator, X, y):
     from sklearn.base import clone
 
     return clone(estimator).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "name, bad, match",
+    [("poisson", -5.0, "y >= 0"), ("gamma", 0.0, "y > 0")],
+)
+def test_test_targets_outside_the_loss_domain_are_refused(name, bad, match):
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import GammaRegressor, PoissonRegressor
+
+    from sklinfluence import InfluenceRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    estimator = {"poisson": PoissonRegressor, "gamma": GammaRegressor}[name]()
+    model = InfluenceRegressor(estimator).fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match=match):
+        model.removal_effect(X[:2], np.array([10.0, bad]))
+    assert np.all(np.isfinite(model.removal_effect(X[:2])))
