@@ -555,6 +555,22 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         influence : ndarray of shape (n_train, n_test)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = scale(X)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+        >>> model = InfluenceClassifier(clf).fit(X[:300], y[:300])
+        >>> influence = model.influence_upweight(X[300:302], y[300:302])
+        >>> influence.shape
+        (300, 2)
+        >>> bool((influence[:, 0] < 0).any() and (influence[:, 0] > 0).any())
+        True
         """
         design, y = self._test_problem(X, y)
         _, F = self._factor_columns(design, y)
@@ -711,6 +727,19 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             Each row is the parameter array ``theta`` of shape ``(n_outputs,
             n_features + fit_intercept)`` flattened in C order: the
             coefficients of each output followed by its intercept.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = scale(X)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+        >>> model = InfluenceClassifier(clf).fit(X[:300], y[:300])
+        >>> model.influence_params(train_indices=[0, 1]).shape
+        (2, 31)
         """
         idx = self._train_indices(train_indices)
         obj = self.objective_
@@ -747,6 +776,21 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         influence : ndarray of shape (n_train,)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = scale(X)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+        >>> model = InfluenceClassifier(clf).fit(X[:300], y[:300])
+        >>> values = model.self_influence()
+        >>> bool((values <= 0).all())
+        True
+        >>> review_first = values.argsort()[:5]
         """
         idx = self._train_indices(train_indices)
         K = self.objective_.n_outputs
@@ -783,6 +827,19 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         delta : ndarray of shape (n_selected, n_params)
             Parameter change per removed point, laid out as in
             :meth:`influence_params`.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = scale(X)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+        >>> model = InfluenceClassifier(clf).fit(X[:300], y[:300])
+        >>> model.removal_params(train_indices=[0, 5]).shape
+        (2, 31)
         """
         method = self._check_method(method)
         idx = self._train_indices(train_indices)
@@ -848,6 +905,23 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         effect : ndarray of shape (n_selected, n_test)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = scale(X)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+        >>> model = InfluenceClassifier(clf).fit(X[:300], y[:300])
+        >>> newton = model.removal_effect(X[300:303], y[300:303])
+        >>> exact = model.removal_effect(
+        ...     X[300:303], y[300:303], method="exact", train_indices=[0, 1]
+        ... )
+        >>> bool(abs(newton[:2] - exact).max() < 1e-3)
+        True
         """
         method = self._check_method(method)
         design, y = self._test_problem(X, y)
@@ -1114,6 +1188,22 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         explanation : Explanation
             Indices, scores and labels of the top points; see
             :class:`~sklinfluence.Explanation` for ``to_frame`` and ``plot``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.preprocessing import scale
+        >>> from sklinfluence import InfluenceClassifier
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = scale(X)
+        >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+        >>> model = InfluenceClassifier(clf).fit(X[:300], y[:300])
+        >>> explanation = model.explain(X[300:302], y[300:302], n_top=3)
+        >>> explanation.helpful_indices.shape
+        (2, 3)
+        >>> sorted(explanation.to_frame()["role"].unique())
+        ['harmful', 'helpful']
         """
         if not (isinstance(n_top, numbers.Integral) and n_top >= 1):
             raise ValueError(f"n_top must be a positive integer; got {n_top!r}.")

@@ -44,6 +44,20 @@ class Explanation:
     ----------
     n_test : int
         Number of explained test points.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklinfluence import InfluenceClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = LogisticRegression(C=0.1, solver="newton-cholesky", tol=1e-8)
+    >>> model = InfluenceClassifier(clf).fit(X[:300] / 16, y[:300])
+    >>> explanation = model.explain(X[300:302] / 16, n_top=2)
+    >>> explanation
+    Explanation(n_test=2, n_top=2)
+    >>> explanation.to_frame().columns[:5].tolist()
+    ['test', 'y_test', 'y_pred', 'role', 'rank']
     """
 
     def __init__(

@@ -56,6 +56,25 @@ class LinearObjective:
     sum_to_zero : bool, default=False
         True when adding one constant to every output score leaves the loss
         unchanged (softmax): the Hessian is then singular along those shifts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import scale
+    >>> from sklinfluence import InfluenceClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = LogisticRegression(solver="newton-cholesky", tol=1e-12)
+    >>> objective = InfluenceClassifier(clf).fit(scale(X), y).objective_
+    >>> objective.theta.shape, objective.normalizer
+    ((1, 31), 'sum')
+    >>> bool(objective.relative_gradient_norm() < 1e-8)
+    True
+    >>> H = objective.hessian()
+    >>> v = np.ones(objective.theta.shape)
+    >>> bool(np.allclose(H @ v.ravel(), objective.hessp(v).ravel()))
+    True
     """
 
     def __init__(

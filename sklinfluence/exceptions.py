@@ -24,6 +24,20 @@ class IllConditionedHessianWarning(UserWarning):
 
     The message gives the condition number. Adding a penalty to the model or
     setting ``damping`` makes the problem well posed.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklinfluence import InfluenceClassifier
+    >>> from sklinfluence.exceptions import IllConditionedHessianWarning
+    >>> X, y = np.array([[-2.0], [-1.0], [1.0], [2.0]]), np.array([0, 0, 1, 1])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = InfluenceClassifier(LogisticRegression(C=np.inf)).fit(X, y)
+    >>> any(w.category is IllConditionedHessianWarning for w in caught)
+    True
     """
 
 
@@ -39,6 +53,19 @@ class UnsupportedEstimatorError(TypeError, ValueError):
     """The wrapped estimator, or one of its settings, has no influence adapter.
 
     The message names the estimators and settings that are supported.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from sklinfluence import InfluenceClassifier
+    >>> from sklinfluence.exceptions import UnsupportedEstimatorError
+    >>> X, y = load_iris(return_X_y=True)
+    >>> try:
+    ...     InfluenceClassifier(DecisionTreeClassifier()).fit(X, y)
+    ... except UnsupportedEstimatorError as error:
+    ...     print(str(error).split(".")[0])
+    sklinfluence has no influence adapter for DecisionTreeClassifier
     """
 
 

@@ -155,6 +155,17 @@ def fraction_found_at(order, flipped, fractions):
     Returns
     -------
     found : ndarray of shape (len(fractions),)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklinfluence import fraction_found_at, mislabel_detection_curve
+    >>> order = np.array([3, 0, 1, 2])
+    >>> checked, found = mislabel_detection_curve(order, [0, 3])
+    >>> found.tolist()
+    [0.0, 0.5, 1.0, 1.0, 1.0]
+    >>> fraction_found_at(order, [0, 3], [0.25, 0.5]).tolist()
+    [0.5, 1.0]
     """
     checked, found = mislabel_detection_curve(order, flipped)
     n = len(checked) - 1
