@@ -910,13 +910,14 @@ class MislabelReviewDisplay:
         >>> bool(display.found_at(0.2) > 0.5)
         True
         """
-        scores = np.asarray(estimator.self_influence(), dtype=float)
+        from .mislabel import mislabel_ranking
+
+        ranking = mislabel_ranking(estimator, "influence")
         flipped = np.asarray(flipped, dtype=bool).ravel()
-        if flipped.size != scores.size:
+        if flipped.size != ranking.size:
             raise ValueError(
                 f"flipped has {flipped.size} entries, but the model was trained on "
-                f"{scores.size} rows; pass one flag per training row."
+                f"{ranking.size} rows; pass one flag per training row."
             )
-        ranking = np.argsort(scores, kind="stable")
         name = "self-influence" if name is None else name
         return cls.from_rankings(ranking, flipped, name=name, ax=ax, **kwargs)
