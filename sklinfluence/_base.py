@@ -1181,7 +1181,9 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_test,), default=None
             Their targets; ``None`` explains the model's predictions.
         n_top : int, default=5
-            How many helpful and how many harmful points to keep.
+            How many helpful and how many harmful points to keep. A list
+            holds only points of its sign, so it is shorter when fewer
+            training points help (or harm) a test point.
 
         Returns
         -------
@@ -1223,6 +1225,11 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
+        # A helpful point lowers the test loss (negative influence), a harmful
+        # one raises it: when fewer than n_top points have a sign, the rest
+        # of that list is padding (index -1, score NaN), never the other sign.
+        best_idx, best_val = _keep_sign(best_idx, best_val, best_val < 0)
+        worst_idx, worst_val = _keep_sign(worst_idx, worst_val, worst_val > 0)
         return Explanation(
             helpful_indices=best_idx,
             helpful_scores=best_val,
@@ -1268,3 +1275,8 @@ def _warn_hinge_smoothing(final, t, optimality):
 def _merge_top(idx, val, new_idx, new_val, k):
     """Keep the ``k`` smallest values per row of two candidate sets."""
     return inf.merge_top(idx, val, new_idx, new_val, k)
+
+
+def _keep_sign(indices, scores, keep):
+    """Replace entries whose sign is wrong for their list by index -1 and NaN."""
+    return np.where(keep, indices, -1), np.where(keep, scores, np.nan)

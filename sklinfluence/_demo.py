@@ -56,11 +56,8 @@ def _print_explanation(explanation, X_test, X_train, y_test, j, positions):
         label += "  (misclassified)"
     print(label)
     panels = [("test", X_test[test], "")]
-    for role, idx, scores in (
-        ("helpful", explanation.helpful_indices[j], explanation.helpful_scores[j]),
-        ("harmful", explanation.harmful_indices[j], explanation.harmful_scores[j]),
-    ):
-        for i, score in zip(idx, scores):
+    for role in ("helpful", "harmful"):
+        for i, score in explanation.entries(j, role):
             y = explanation.y_train[i]
             panels.append((f"{role} #{i}", X_train[i], f"y={y} {score:+.3g}"))
     drawn = [_ascii(image.reshape(8, 8)) for _, image, _ in panels]

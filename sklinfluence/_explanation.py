@@ -24,7 +24,10 @@ class Explanation:
     Parameters
     ----------
     helpful_indices, harmful_indices : ndarray of shape (n_test, n_top)
-        Row positions into the training data, most influential first.
+        Row positions into the training data, most influential first. A
+        list holds only points of its sign (negative influence for helpful,
+        positive for harmful); when fewer exist, the remaining slots are -1
+        with a NaN score. :meth:`entries` gives the listed points only.
     helpful_scores, harmful_scores : ndarray of shape (n_test, n_top)
         Their influence values.
     y_train : ndarray of shape (n_train,)
@@ -97,6 +100,28 @@ class Explanation:
             f"Explanation(n_test={self.n_test}, n_top={self.helpful_indices.shape[1]})"
         )
 
+    def entries(self, j, role):
+        """The listed training points of test point ``j`` for ``role``.
+
+        Parameters
+        ----------
+        j : int
+            Position of the test point.
+        role : {"helpful", "harmful"}
+
+        Returns
+        -------
+        entries : list of (int, float)
+            Training row positions and influence values, most influential
+            first. Shorter than ``n_top`` when fewer training points have
+            the role's sign.
+        """
+        idx = self.helpful_indices if role == "helpful" else self.harmful_indices
+        scores = self.helpful_scores if role == "helpful" else self.harmful_scores
+        return [
+            (int(i), float(s)) for i, s in zip(idx[j], scores[j], strict=True) if i >= 0
+        ]
+
     def _label(self, index, position):
         return position if index is None else np.asarray(index)[position]
 
@@ -146,11 +171,8 @@ class Explanation:
         pd = import_pandas("Explanation.to_frame")
         records = []
         for j in range(self.n_test):
-            for role, idx, scores in (
-                ("helpful", self.helpful_indices, self.helpful_scores),
-                ("harmful", self.harmful_indices, self.harmful_scores),
-            ):
-                for rank, (i, score) in enumerate(zip(idx[j], scores[j]), start=1):
+            for role in ("helpful", "harmful"):
+                for rank, (i, score) in enumerate(self.entries(j, role), start=1):
                     records.append(
                         {
                             "test": self._label(self.test_index, j),
@@ -225,12 +247,8 @@ class Explanation:
             truth = "" if self.y_test is None else f"true {self.y_test[j]}\n"
             ax.set_title(f"{truth}pred {self.y_pred[j]}", fontsize=8)
             panels = [
-                ("helpful", i, s, "tab:green")
-                for i, s in zip(self.helpful_indices[j], self.helpful_scores[j])
-            ] + [
-                ("harmful", i, s, "tab:red")
-                for i, s in zip(self.harmful_indices[j], self.harmful_scores[j])
-            ]
+                ("helpful", i, s, "tab:green") for i, s in self.entries(j, "helpful")
+            ] + [("harmful", i, s, "tab:red") for i, s in self.entries(j, "harmful")]
             for col, (role, i, score, color) in enumerate(panels, start=1):
                 ax = axes[row, col]
                 ax.imshow(image(self.X_train, i), cmap=cmap)

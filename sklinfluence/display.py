@@ -591,11 +591,14 @@ class InfluentialExamplesDisplay:
                 f"test_point must be a position in [0, {e.n_test}); got {test_point!r}."
             )
         j = int(test_point)
-        positions = np.concatenate([e.helpful_indices[j], e.harmful_indices[j]])
-        scores = np.concatenate([e.helpful_scores[j], e.harmful_scores[j]])
-        roles = ["helpful"] * e.helpful_indices.shape[1] + ["harmful"] * (
-            e.harmful_indices.shape[1]
-        )
+        listed = [
+            (role, i, score)
+            for role in ("helpful", "harmful")
+            for i, score in e.entries(j, role)
+        ]
+        roles = [role for role, _, _ in listed]
+        positions = np.array([i for _, i, _ in listed], dtype=int)
+        scores = np.array([score for _, _, score in listed])
         images = test_image = None
         if image_shape is not None:
             images = np.stack([_image(e.X_train, i, image_shape) for i in positions])

@@ -184,3 +184,19 @@ def test_integer_weights_equal_repeated_rows():
     summed = np.zeros_like(a)
     np.add.at(summed, copies, b)
     assert_allclose(a * w[:, None], summed, rtol=1e-4, atol=1e-8)
+
+
+def test_explain_lists_only_points_of_the_right_sign(cancer):
+    X, y = cancer
+    model = InfluenceClassifier(_tight()).fit(X[:100], y[:100])
+    influence = model.influence_upweight(X[100:102], y[100:102])
+    explanation = model.explain(X[100:102], y[100:102], n_top=1000)
+    frame = explanation.to_frame()
+    assert (frame.loc[frame.role == "helpful", "influence"] < 0).all()
+    assert (frame.loc[frame.role == "harmful", "influence"] > 0).all()
+    for j in range(2):
+        helpful = [i for i, _ in explanation.entries(j, "helpful")]
+        harmful = [i for i, _ in explanation.entries(j, "harmful")]
+        assert len(helpful) == (influence[:, j] < 0).sum()
+        assert len(harmful) == (influence[:, j] > 0).sum()
+        assert not set(helpful) & set(harmful)
