@@ -7,7 +7,6 @@ import numpy as np
 from scipy import sparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
@@ -31,6 +30,7 @@ from . import _influence as inf
 from ._adapters import build_spec
 from ._explanation import Explanation
 from ._hessian import DIRECT_MAX_PARAMS, make_solver
+from ._pipeline import unfreeze as _unfreeze
 from .exceptions import (
     ConvergenceWarning,
     HingeSmoothingWarning,
@@ -52,13 +52,6 @@ def _delegate_has(attr):
         return True
 
     return check
-
-
-def _unfreeze(estimator):
-    """The estimator inside a :class:`~sklearn.frozen.FrozenEstimator`."""
-    while isinstance(estimator, FrozenEstimator):
-        estimator = estimator.estimator
-    return estimator
 
 
 def _last_step(estimator):

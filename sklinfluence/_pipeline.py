@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, IncrementalPCA, TruncatedSVD
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -30,6 +31,13 @@ from sklearn.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
+
+
+def unfreeze(estimator):
+    """The estimator inside a :class:`~sklearn.frozen.FrozenEstimator`."""
+    while isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    return estimator
 
 
 def default_names(n_features, feature_names_in=None):
@@ -57,6 +65,7 @@ def model_feature_names(estimator, n_model_features, feature_names_in=None):
         ``get_feature_names_out`` of the pipeline's transforms when they
         provide it, else the input names, else ``x0, x1, ...``.
     """
+    estimator = unfreeze(estimator)
     if isinstance(estimator, Pipeline) and len(estimator) > 1:
         try:
             names = estimator[:-1].get_feature_names_out()
@@ -101,6 +110,7 @@ def step_jacobian(step, n_in, names_in, name=""):
     read, so any raw column they touch comes out NaN after the chain rule.
     Raises ``_NoJacobian`` when the whole step has none.
     """
+    step = unfreeze(step)
     if step is None or (isinstance(step, str) and step == "passthrough"):
         return np.eye(n_in), []
     if isinstance(step, FunctionTransformer) and step.func is None:
@@ -219,6 +229,7 @@ def input_jacobian(estimator, n_in, n_model_features, feature_names_in=None):
     notes : list of str
         One note per such step, naming it and the columns it reads.
     """
+    estimator = unfreeze(estimator)
     if not (isinstance(estimator, Pipeline) and len(estimator) > 1):
         return np.eye(n_in), []
     try:

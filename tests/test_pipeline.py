@@ -270,3 +270,41 @@ def test_refit_on_arrays_forgets_the_training_index(fair):
     model.fit(numeric.to_numpy(), y_train.to_numpy())
     assert not hasattr(model, "train_index_")
     assert list(model.model_feature_names_) == ["x0", "x1", "x2", "x3"]
+
+
+def test_frozen_pipeline_maps_perturbation_to_inputs_like_a_fitted_one():
+    from numpy.testing import assert_allclose
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    from sklinfluence import InfluenceClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X, y = X[:, :5], y
+    pipe = make_pipeline(
+        StandardScaler(), MinMaxScaler(), LogisticRegression(tol=1e-12)
+    )
+    fitted = InfluenceClassifier(pipe).fit(X, y)
+    frozen_pipe = FrozenEstimator(fitted.estimator_)
+    frozen_steps = make_pipeline(
+        *(FrozenEstimator(step) for step in fitted.estimator_[:-1]),
+        fitted.estimator_[-1],
+    )
+    for inner in (frozen_pipe, frozen_steps):
+        model = InfluenceClassifier(inner).fit(X, y)
+        for space in ("model", "input"):
+            assert_allclose(
+                model.influence_perturb(
+                    X[:2], y[:2], train_indices=[0, 1], space=space
+                ),
+                fitted.influence_perturb(
+                    X[:2], y[:2], train_indices=[0, 1], space=space
+                ),
+                rtol=1e-6,
+                atol=1e-12,
+            )
+    names = InfluenceClassifier(frozen_pipe).fit(X, y).model_feature_names_
+    assert list(names) == list(fitted.model_feature_names_)
