@@ -759,6 +759,10 @@ _META = {
 def _run(args):
     if args.n_top < 1:
         raise CLIError(f"--n-top must be a positive integer; got {args.n_top}.")
+    if args.max_refits < 1:
+        raise CLIError(
+            f"--max-refits must be a positive integer; got {args.max_refits}."
+        )
     if args.max_categories < 1:
         raise CLIError(f"--max-categories must be positive; got {args.max_categories}.")
     kind = _models()[args.model][0]

@@ -221,8 +221,9 @@ def _check_groups(groups, n_samples):
             raise ValueError(message)
         if group.size and (group.min() < -n_samples or group.max() >= n_samples):
             raise ValueError(
-                f"Group indices must lie in [0, {n_samples}) for {n_samples} "
-                "training samples."
+                f"Group indices must lie in [-{n_samples}, {n_samples}) for "
+                f"{n_samples} training samples (negative values count from the "
+                "end; repeated indices count once)."
             )
         checked.append(np.unique(group % n_samples))
     return checked

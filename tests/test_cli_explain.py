@@ -338,6 +338,12 @@ def _bad_cases(tmp_path, train, test):
         "bad index column": (t, s, ["--index-col", "who"], "--index-col 'who'"),
         "bad drop column": (t, s, ["--drop", "who"], "--drop 'who'"),
         "bad n-top": (t, s, ["--n-top", "0"], "--n-top must be"),
+        "bad max-refits": (
+            t,
+            s,
+            ["--check", "--max-refits", "0"],
+            "--max-refits must be",
+        ),
         "smoothing for a logistic model": (
             t,
             s,
@@ -353,7 +359,7 @@ CASES = [
     "directory", "not utf-8", "test lacks a column", "test has another column",
     "unseen test class", "single class", "numeric target for a classifier",
     "text target for a regressor", "wrong regularization flag", "negative C",
-    "bad index column", "bad drop column", "bad n-top",
+    "bad index column", "bad drop column", "bad n-top", "bad max-refits",
     "smoothing for a logistic model",
 ]  # fmt: skip
 
