@@ -974,6 +974,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
             out[rows] = new_loss - base_loss
         return out
 
+    @_frames.frame_output("train")
     def loo_loss(self, *, method="newton", train_indices=None):
         """Loss of each training point under the model refitted without it.
 
@@ -1022,6 +1023,7 @@ class BaseInfluence(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return loo_loss(self, method=method, train_indices=train_indices)
 
+    @_frames.frame_output("group_test")
     def group_removal_effect(self, X, y=None, *, groups, method="newton"):
         """Predicted change of each test loss when a group of points is removed.
 

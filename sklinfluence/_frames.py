@@ -157,6 +157,12 @@ def import_pandas(purpose):
 def _to_pandas(model, kind, values, arguments, name):
     pd = import_pandas("set_output(transform='pandas')")
 
+    if kind == "group_test":
+        test = pd.Index(
+            labels_of_test_rows(arguments.get("X"), values.shape[1]), name="test"
+        )
+        groups = pd.RangeIndex(values.shape[0], name="group")
+        return pd.DataFrame(values, index=groups, columns=test)
     positions = model._train_indices(arguments.get("train_indices"))
     rows = pd.Index(labels_of_train_rows(model, positions), name="train")
     if kind == "train":

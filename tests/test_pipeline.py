@@ -308,3 +308,26 @@ def test_frozen_pipeline_maps_perturbation_to_inputs_like_a_fitted_one():
             )
     names = InfluenceClassifier(frozen_pipe).fit(X, y).model_feature_names_
     assert list(names) == list(fitted.model_feature_names_)
+
+
+def test_pandas_output_of_loo_loss_and_group_removal():
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    from sklinfluence import InfluenceClassifier
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = (X - X.mean()) / X.std()
+    X.index = [f"p{i}" for i in range(len(X))]
+    clf = LogisticRegression(solver="newton-cholesky", tol=1e-10)
+    model = InfluenceClassifier(clf).fit(X.iloc[:200], y.iloc[:200])
+    model.set_output(transform="pandas")
+    loo = model.loo_loss()
+    assert isinstance(loo, pd.Series) and loo.index[0] == "p0"
+    effect = model.group_removal_effect(
+        X.iloc[200:203], y.iloc[200:203], groups=[[0, 1], [5]]
+    )
+    assert isinstance(effect, pd.DataFrame)
+    assert list(effect.columns) == ["p200", "p201", "p202"]
+    assert effect.shape == (2, 3)
