@@ -299,27 +299,24 @@ def _list(columns, limit=12):
 
 
 def _check_missing(frame, role, path):
-    missing = frame.isna()
-    if missing.any().any():
-        columns = frame.columns[missing.any()]
-        rows = missing.any(axis=1)
-        first = frame.index[rows][0]
-        raise CLIError(
-            f"the {role} CSV {path!r} has missing values in column(s) "
-            f"{_list(columns)} ({int(rows.sum())} row(s), first at row {first!r}); "
-            "fill them in or drop those rows or columns (--drop)."
-        )
+    _refuse_cells(frame.isna(), role, path, "missing", "fill them in")
     numeric = frame.select_dtypes("number")
     infinite = numeric.isin([np.inf, -np.inf])
-    if infinite.any().any():
-        columns = numeric.columns[infinite.any()]
-        rows = infinite.any(axis=1)
-        first = frame.index[rows][0]
-        raise CLIError(
-            f"the {role} CSV {path!r} has infinite values in column(s) "
-            f"{_list(columns)} ({int(rows.sum())} row(s), first at row {first!r}); "
-            "replace them or drop those rows or columns (--drop)."
-        )
+    _refuse_cells(infinite, role, path, "infinite", "replace them")
+
+
+def _refuse_cells(bad, role, path, what, fix):
+    """One-line error naming the columns and the first row of the bad cells."""
+    if not bad.any().any():
+        return
+    columns = bad.columns[bad.any()]
+    rows = bad.any(axis=1)
+    first = bad.index[rows][0]
+    raise CLIError(
+        f"the {role} CSV {path!r} has {what} values in column(s) "
+        f"{_list(columns)} ({int(rows.sum())} row(s), first at row {first!r}); "
+        f"{fix} or drop those rows or columns (--drop)."
+    )
 
 
 def _is_numeric(series):
