@@ -11,7 +11,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ._base import BaseInfluence, _delegate_has
+from ._base import BaseInfluence, _delegate_has, _last_step
 from ._losses import _RegressionLoss
 from .exceptions import IllConditionedHessianWarning, UnsupportedEstimatorError
 
@@ -161,7 +161,8 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
             if y_type != "binary":
                 raise UnsupportedEstimatorError(
                     "Only binary classification is supported by "
-                    f"{type(self._get_estimator()).__name__} with these settings. "
+                    f"{type(_last_step(self._get_estimator())).__name__} with these "
+                    "settings. "
                     f"The type of the target is {y_type}."
                 )
 
@@ -175,6 +176,7 @@ class InfluenceClassifier(ClassifierMixin, BaseInfluence):
         if inner_tags is not None:
             tags.classifier_tags.multi_class = inner_tags.multi_class
         # liblinear fits no multinomial model (sklearn >= 1.8 refuses it).
+        # Frozen models are left to their adapters, whose errors say more.
         final = inner[-1] if isinstance(inner, Pipeline) else inner
         if isinstance(final, LogisticRegression) and final.solver == "liblinear":
             tags.classifier_tags.multi_class = False
