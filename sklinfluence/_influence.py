@@ -170,12 +170,6 @@ def influence_factors(objective, solver, X, R, *, n_jobs=None, verbose=0):
     return out.reshape(K, cols, m)
 
 
-def solve_outer(objective, solver, R, X):
-    """Influence factors ``H^-1 (R_j (x) x_j)`` as an array ``(m, K, cols)``."""
-    F = influence_factors(objective, solver, X, R)
-    return np.ascontiguousarray(np.moveaxis(F, -1, 0))
-
-
 def _scores(model, X, y, F, weights=1.0, out=None):
     """``w_i * sum_k r_ik x_i . F[k, :, j]``: weighted gradients times factors.
 
@@ -212,24 +206,6 @@ def pair_block(model, X, y, F, weights, offset_weights=None, offset=None, out=No
     out = _scores(model, X, y, F, weights, out=out)
     if offset is not None:
         out += np.asarray(offset_weights)[:, None] * offset[None, :]
-    return out
-
-
-def pair_products(objective, X, R, F):
-    """``sum_k R[i, k] * x_i . F[j, k]`` for every ``i`` and ``j``: ``(n, m)``.
-
-    ``F`` has shape ``(m, K, cols)``; the result is ``G_train @ F_flat.T``
-    without forming ``G_train``.
-    """
-    Fc = np.ascontiguousarray(np.moveaxis(F, 0, -1))
-    d = X.shape[1]
-    out = None
-    for k in range(Fc.shape[0]):
-        Z = np.asarray(X @ Fc[k, :d])
-        if objective.fit_intercept:
-            Z += Fc[k, d]
-        Z *= R[:, k : k + 1]
-        out = Z if out is None else out + Z
     return out
 
 
